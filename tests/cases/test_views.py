@@ -1,0 +1,166 @@
+"""Staff UI views: who may and who may not, and what a person sees."""
+
+import pytest
+from django.urls import reverse
+
+from xinfang.cases import services as S
+from xinfang.cases.models import Case, Status
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", ["home", "case_list", "case_register"])
+def test_anonymous_is_sent_to_login(client, world, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_case_detail_permission_matrix(client, world, register):
+    case = register()
+    S.case_assign(case=case, by=world.alice, unit=world.street)
+    url = reverse("case_detail", args=[case.pk])
+    expected = {
+        "alice": 200,
+        "rita": 200,
+        "hank": 200,
+        "uma": 200,
+        "leo": 200,
+        "bob": 404,
+        "sam": 404,
+    }
+    for username, status in expected.items():
+        client.logout()
+        login(client, getattr(world, username))
+        assert client.get(url).status_code == status, username
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_list_does_not_leak_other_units(client, world, register):
+    case = register(summary="西山街道看不到的事项")
+    login(client, world.bob)
+    page = client.get(reverse("case_list"), {"q": "看不到"}).content.decode()
+    assert case.number not in page
+    assert "共 0 件" in page
+    client.logout()
+    login(client, world.alice)
+    page = client.get(reverse("case_list"), {"q": "看不到"}).content.decode()
+    assert case.number in page and "共 1 件" in page
+
+
+def test_list_masks_phone(client, world, register):
+    register()
+    login(client, world.alice)
+    page = client.get(reverse("case_list")).content.decode()
+    assert "138****5678" in page
+    assert "13812345678" not in page
+
+
+def test_action_by_other_unit_is_404(client, world, register):
+    case = register()
+    S.case_assign(case=case, by=world.alice, unit=world.street)
+    login(client, world.bob)
+    response = client.post(reverse("case_act", args=[case.pk, "sign_in"]))
+    assert response.status_code == 404
+    assert Case.objects.get(pk=case.pk).status == Status.ASSIGNED
+
+
+def test_action_wrong_role_shows_chinese_error(client, world, register):
+    case = register()
+    S.case_assign(case=case, by=world.alice, unit=world.street)
+    login(client, world.leo)  # sees the case, may not sign it in for the unit
+    response = client.post(reverse("case_act", args=[case.pk, "sign_in"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "您没有权限执行「签收」" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == Status.ASSIGNED
+
+
+def test_route_via_ui_and_stale_second_click(client, world, register):
+    case = register()
+    login(client, world.alice)
+    url = reverse("case_act", args=[case.pk, "assign"])
+    data = {"a_assign-unit": world.street.pk, "a_assign-note": "请依法办理"}
+    assert client.post(url, data).status_code == 200
+    assert Case.objects.get(pk=case.pk).status == Status.ASSIGNED
+    second = client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert "不能执行「交办」" in second
+
+
+def test_register_form_keeps_input_on_bad_id(client, world):
+    login(client, world.rita)
+    data = {
+        "idempotency_key": "k1",
+        "channel": "visit",
+        "purpose": "appeal",
+        "received_at": "2026-01-05T09:30",
+        "headcount": "1",
+        "summary": "反映拖欠工资",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-MIN_NUM_FORMS": "1",
+        "p-MAX_NUM_FORMS": "50",
+        "p-0-name": "李四",
+        "p-0-id_type": "resident",
+        "p-0-id_number": "110105194912310021",
+        "p-0-phone": "13900001111",
+        "r-TOTAL_FORMS": "0",
+        "r-INITIAL_FORMS": "0",
+        "r-MIN_NUM_FORMS": "0",
+        "r-MAX_NUM_FORMS": "50",
+    }
+    page = client.post(reverse("case_register"), data).content.decode()
+    assert "第18位校验码应为X" in page
+    assert "反映拖欠工资" in page and "13900001111" in page
+    assert Case.objects.count() == 0
+    data["p-0-id_number"] = "11010519491231002X"
+    response = client.post(reverse("case_register"), data)
+    assert response.status_code == 302
+    again = client.post(reverse("case_register"), data)  # double submit
+    assert again.status_code == 302 and again["Location"] == response["Location"]
+    assert Case.objects.count() == 1
+
+
+def test_register_refuses_bad_attachment(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, world.rita)
+    data = {
+        "idempotency_key": "k2",
+        "channel": "letter",
+        "purpose": "suggestion",
+        "received_at": "2026-01-05T09:30",
+        "headcount": "1",
+        "summary": "建议增设公交线路",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-MIN_NUM_FORMS": "1",
+        "p-MAX_NUM_FORMS": "50",
+        "p-0-name": "王五",
+        "p-0-id_type": "resident",
+        "r-TOTAL_FORMS": "0",
+        "r-INITIAL_FORMS": "0",
+        "r-MIN_NUM_FORMS": "0",
+        "r-MAX_NUM_FORMS": "50",
+        "attachments": SimpleUploadedFile("virus.exe", b"MZ\x90\x00", "application/octet-stream"),
+    }
+    page = client.post(reverse("case_register"), data).content.decode()
+    assert "类型不允许上传" in page and "建议增设公交线路" in page
+    data["attachments"] = SimpleUploadedFile("fake.pdf", b"MZ\x90\x00", "application/pdf")
+    page = client.post(reverse("case_register"), data).content.decode()
+    assert "内容与扩展名.pdf不符" in page
+    assert Case.objects.count() == 0
+
+
+def test_healthz(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"]["ok"] is True
+
+
+def test_sysadmin_cannot_register(client, world):
+    login(client, world.sam)
+    assert client.get(reverse("case_register")).status_code == 404

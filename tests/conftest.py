@@ -1,0 +1,123 @@
+"""Shared fixtures: a small jurisdiction with named users in each position.
+
+district 示范区 (root)
+├── 区信访局 (petition office)            alice: 办案员, rita: 接待员
+├── 东湖街道 (street, petition office)    hank: 承办人, uma: 单位负责人
+│   └── 东湖社区
+└── 西山街道 (sibling street)             bob: 承办人
+区领导 leo: 领导 at the district root; sam: 系统管理员 at the root (sees no cases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from xinfang.cases.registration import Registration, case_register
+from xinfang.org import roles as R
+from xinfang.org.models import Membership, Role, Unit, UnitType
+from xinfang.people.services import PetitionerInput
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
+
+VALID_ID = "11010519491231002X"
+
+
+@dataclass
+class World:
+    district: Unit
+    office: Unit
+    street: Unit
+    community: Unit
+    sibling: Unit
+    alice: User
+    rita: User
+    hank: User
+    uma: User
+    bob: User
+    leo: User
+    sam: User
+
+
+def make_user(username: str, unit: Unit, role: str, full_name: str = "") -> User:
+    user = User.objects.create_user(username, password="Xf-test-pass-1")
+    user.first_name = full_name or username
+    user.save()
+    Membership.objects.create(user=user, unit=unit, role=Role.objects.get(code=role))
+    return user
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    district = Unit.objects.create(
+        name="示范区", unit_type=UnitType.DISTRICT, division_code="110105"
+    )
+    office = Unit.objects.create(
+        name="区信访局", unit_type=UnitType.DEPARTMENT, parent=district, is_petition_office=True
+    )
+    street = Unit.objects.create(
+        name="东湖街道",
+        unit_type=UnitType.STREET,
+        parent=district,
+        division_code="110105001",
+        is_petition_office=True,
+    )
+    community = Unit.objects.create(name="东湖社区", unit_type=UnitType.COMMUNITY, parent=street)
+    sibling = Unit.objects.create(
+        name="西山街道", unit_type=UnitType.STREET, parent=district, division_code="110105002"
+    )
+    return World(
+        district=district,
+        office=office,
+        street=street,
+        community=community,
+        sibling=sibling,
+        alice=make_user("alice", office, R.CASE_OFFICER, "艾丽"),
+        rita=make_user("rita", office, R.RECEPTIONIST, "芮塔"),
+        hank=make_user("hank", street, R.HANDLER, "韩克"),
+        uma=make_user("uma", street, R.UNIT_HEAD, "乌玛"),
+        bob=make_user("bob", sibling, R.HANDLER, "鲍勃"),
+        leo=make_user("leo", district, R.LEADER, "黎奥"),
+        sam=make_user("sam", district, R.SYSADMIN, "萨姆"),
+    )
+
+
+def registration(**overrides: Any) -> Registration:
+    values: dict[str, Any] = {
+        "channel": "visit",
+        "purpose": "appeal",
+        "summary": "反映小区物业费上涨问题",
+        "content": "小区物业公司未经业主大会同意上调物业费。",
+        "petitioners": [PetitionerInput(name="张三", id_number=VALID_ID, phone="13812345678")],
+        "received_at": timezone.now() - dt.timedelta(hours=1),
+    }
+    values.update(overrides)
+    return Registration(**values)
+
+
+@pytest.fixture
+def register(world: World):  # type: ignore[no-untyped-def]
+    def _register(**overrides: Any):  # type: ignore[no-untyped-def]
+        by = overrides.pop("by", world.rita)
+        key = overrides.pop("idempotency_key", None)
+        return case_register(
+            by=by, office=world.office, reg=registration(**overrides), idempotency_key=key
+        )
+
+    return _register
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
+    """Rolled-back test transactions fire no signals; drop cached calendar overrides."""
+    from xinfang.core import workcalendar
+
+    workcalendar.clear_cache()
+    yield
+    workcalendar.clear_cache()

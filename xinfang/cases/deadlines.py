@@ -1,0 +1,141 @@
+"""Deadline rows: opened, met, extended and cancelled by the lifecycle services.
+
+Due dates come from the rule table (``DeadlineRule``, data an admin edits) and the one calendar
+module (``xinfang.core.workcalendar``). The 正常/临期/超期 state of a case is read from its open
+obligation deadlines, so lists and sweeps find due cases by index, not by scanning cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from xinfang.cases.models import OBLIGATION_KINDS, Case, Deadline, DeadlineKind, DeadlineRule
+from xinfang.core import workcalendar
+
+# The national time limits (信访工作条例), seeded into DeadlineRule and used if a row is missing.
+NATIONAL_RULES: dict[str, tuple[int, str]] = {
+    DeadlineKind.ROUTE: (15, "收到信访事项之日起15日内登记并转送、交办或告知"),
+    DeadlineKind.ACCEPT: (15, "收到转送、交办之日起15日内决定是否受理并书面告知"),
+    DeadlineKind.HANDLE: (60, "自受理之日起60日内办结"),
+    DeadlineKind.EXTENSION: (30, "情况复杂的可适当延长，延长期限不得超过30日"),
+    DeadlineKind.REVIEW_REQUEST: (30, "收到书面答复之日起30日内可请求复查"),
+    DeadlineKind.REVIEW_DECIDE: (30, "收到复查请求之日起30日内提出复查意见"),
+    DeadlineKind.REREVIEW_REQUEST: (30, "收到复查意见之日起30日内可请求复核"),
+    DeadlineKind.REREVIEW_DECIDE: (30, "收到复核请求之日起30日内提出复核意见"),
+}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    days: int
+    working_days: bool
+    roll_to_workday: bool
+    warn_days: int
+
+
+def rule_for(kind: str) -> RuleSpec:
+    row = DeadlineRule.objects.filter(kind=kind).first()
+    if row is None:
+        return RuleSpec(NATIONAL_RULES[kind][0], False, True, 3)
+    return RuleSpec(row.days, row.working_days, row.roll_to_workday, row.warn_days)
+
+
+def due_date(kind: str, start: dt.date, *, extra_days: int = 0) -> dt.date:
+    rule = rule_for(kind)
+    return workcalendar.add_days(
+        start,
+        rule.days + extra_days,
+        working_days=rule.working_days,
+        roll_to_workday=rule.roll_to_workday,
+    )
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def deadline_open(case: Case, kind: str, start: dt.date) -> Deadline:
+    return Deadline.objects.create(
+        case=case, kind=kind, started_on=start, due_on=due_date(kind, start)
+    )
+
+
+def deadlines_meet(case: Case, kinds: set[str], at: dt.datetime) -> int:
+    return Deadline.objects.filter(
+        case=case, kind__in=kinds, met_at__isnull=True, cancelled_at__isnull=True
+    ).update(met_at=at)
+
+
+def deadlines_cancel(case: Case, kinds: set[str] | frozenset[str], at: dt.datetime) -> int:
+    return Deadline.objects.filter(
+        case=case, kind__in=kinds, met_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=at)
+
+
+def open_window(case: Case, kind: str) -> Deadline | None:
+    """The petitioner's open request window of ``kind`` (复查/复核 申请期限), if any."""
+    return (
+        Deadline.objects.filter(
+            case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+# --- 正常 / 临期 / 超期 ---------------------------------------------------------------------
+
+NORMAL, DUE_SOON, OVERDUE, NONE = "normal", "due_soon", "overdue", "none"
+STATE_LABELS = {NORMAL: "正常", DUE_SOON: "临期", OVERDUE: "超期", NONE: "—"}
+WARN_DAYS = 3
+
+
+def _open_obligations() -> QuerySet[Deadline]:
+    return Deadline.objects.filter(
+        case=OuterRef("pk"),
+        kind__in=OBLIGATION_KINDS,
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        paused=False,
+    )
+
+
+def with_next_due(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate ``next_due``: the earliest open obligation due date of each case."""
+    sub = _open_obligations().values("case").annotate(m=Min("due_on")).values("m")[:1]
+    return qs.annotate(next_due=Subquery(sub))
+
+
+def filter_deadline_state(qs: QuerySet[Case], state: str, today: dt.date) -> QuerySet[Case]:
+    soon = today + dt.timedelta(days=WARN_DAYS)
+    open_ = _open_obligations()
+    if state == OVERDUE:
+        return qs.filter(Exists(open_.filter(due_on__lt=today)))
+    if state == DUE_SOON:
+        return qs.filter(
+            Exists(open_.filter(due_on__gte=today, due_on__lte=soon)),
+            ~Exists(open_.filter(due_on__lt=today)),
+        )
+    if state == NORMAL:
+        return qs.filter(Exists(open_), ~Exists(open_.filter(due_on__lte=soon)))
+    if state == NONE:
+        return qs.filter(~Exists(open_))
+    return qs
+
+
+def state_of(next_due: dt.date | None, today: dt.date) -> str:
+    if next_due is None:
+        return NONE
+    if next_due < today:
+        return OVERDUE
+    if next_due <= today + dt.timedelta(days=WARN_DAYS):
+        return DUE_SOON
+    return NORMAL
+
+
+def unmet_filter() -> Q:
+    return Q(met_at__isnull=True, cancelled_at__isnull=True)

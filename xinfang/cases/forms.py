@@ -1,0 +1,236 @@
+"""Forms for the staff UI. Forms only parse and shape input; rules live in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+from xinfang.cases.models import Category, Channel, Evaluation, Purpose, ServeMethod, Status
+from xinfang.cases.selectors import CaseFilter
+from xinfang.org.models import Unit
+from xinfang.people.models import IdType, Sex
+from xinfang.people.services import PetitionerInput
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=60, required=False)
+    id_type = forms.ChoiceField(label="证件类型", choices=IdType.choices, initial=IdType.RESIDENT)
+    id_number = forms.CharField(label="证件号码", max_length=40, required=False)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    address = forms.CharField(label="住址", max_length=200, required=False)
+    sex = forms.ChoiceField(label="性别", choices=Sex.choices, required=False)
+    occupation = forms.CharField(label="职业", max_length=40, required=False)
+
+    def to_input(self) -> PetitionerInput | None:
+        d = self.cleaned_data
+        if not d.get("name") and not d.get("id_number") and not d.get("phone"):
+            return None
+        return PetitionerInput(
+            name=d.get("name") or "",
+            id_type=d.get("id_type") or IdType.RESIDENT,
+            id_number=d.get("id_number") or "",
+            phone=d.get("phone") or "",
+            address=d.get("address") or "",
+            sex=d.get("sex") or "",
+            occupation=d.get("occupation") or "",
+        )
+
+
+PersonFormSet = forms.formset_factory(PersonForm, extra=0, min_num=1, max_num=50)
+RepresentativeFormSet = forms.formset_factory(PersonForm, extra=0, max_num=50)
+
+
+def category_choices() -> list[tuple[str, str]]:
+    rows = Category.objects.filter(is_active=True).order_by("sort", "id")
+    return [("", "— 请选择 —")] + [(str(c.pk), ("　" * (c.level - 1)) + c.name) for c in rows]
+
+
+class CaseRegisterForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    channel = forms.ChoiceField(label="来源渠道", choices=Channel.choices)
+    purpose = forms.ChoiceField(label="信访目的", choices=Purpose.choices)
+    category = forms.ChoiceField(label="内容分类", required=False)
+    received_at = forms.DateTimeField(
+        label="收到时间",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+    headcount = forms.IntegerField(label="人数", min_value=1, initial=1)
+    group_name = forms.CharField(label="群体名称", max_length=100, required=False)
+    place_code = forms.CharField(label="问题属地代码", max_length=12, required=False)
+    place_name = forms.CharField(label="问题属地", max_length=100, required=False)
+    summary = forms.CharField(label="诉求摘要", max_length=300)
+    content = forms.CharField(
+        label="详细内容", widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    skip_level = forms.BooleanField(label="越级", required=False)
+    attachments = forms.FileField(
+        label="附件",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("received_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+        self.fields["attachments"].widget.attrs["multiple"] = True
+
+
+def validate_upload(f: UploadedFile) -> str | None:
+    """A Chinese error for a file we refuse, or None (checked before the case is registered,
+    so a bad file never leaves a half-registered case)."""
+    from xinfang.cases.attachments import check_upload
+    from xinfang.core.errors import DomainError
+
+    try:
+        check_upload(f)
+    except DomainError as exc:
+        return exc.message
+    return None
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False)
+    status = forms.ChoiceField(
+        label="状态", choices=[("", "全部状态"), *Status.choices], required=False
+    )
+    channel = forms.ChoiceField(
+        label="渠道", choices=[("", "全部渠道"), *Channel.choices], required=False
+    )
+    purpose = forms.ChoiceField(
+        label="目的", choices=[("", "全部目的"), *Purpose.choices], required=False
+    )
+    unit = forms.IntegerField(label="承办单位", required=False)
+    category = forms.IntegerField(label="分类", required=False)
+    place = forms.CharField(label="属地", required=False)
+    date_from = forms.DateField(
+        label="收到自", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="至", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    deadline = forms.ChoiceField(
+        label="期限",
+        choices=[
+            ("", "全部期限"),
+            ("overdue", "超期"),
+            ("due_soon", "临期"),
+            ("normal", "正常"),
+            ("none", "无期限"),
+        ],
+        required=False,
+    )
+    flag = forms.ChoiceField(
+        label="标记",
+        choices=[
+            ("", "全部"),
+            ("repeat", "重复"),
+            ("skip_level", "越级"),
+            ("collective", "集体"),
+            ("joint", "联名"),
+        ],
+        required=False,
+    )
+
+    def to_filter(self) -> CaseFilter:
+        """The typed filter; invalid fields are dropped (the form shows their errors)."""
+        d: dict[str, Any] = self.cleaned_data if self.is_valid() else {}
+        return CaseFilter(
+            q=d.get("q") or "",
+            status=d.get("status") or "",
+            channel=d.get("channel") or "",
+            purpose=d.get("purpose") or "",
+            unit=d.get("unit"),
+            category=d.get("category"),
+            place=d.get("place") or "",
+            date_from=d.get("date_from"),
+            date_to=d.get("date_to"),
+            deadline=d.get("deadline") or "",
+            flag=d.get("flag") or "",
+        )
+
+
+# --- action forms ------------------------------------------------------------------------
+
+
+def _text(label: str, rows: int = 3, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label, widget=forms.Textarea(attrs={"rows": rows}), required=required
+    )
+
+
+class RouteForm(forms.Form):
+    unit = forms.ModelChoiceField(label="承办单位", queryset=Unit.objects.none())
+    note = _text("交办/转送要求", required=False)
+
+    def __init__(self, *args: Any, case: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        qs = Unit.objects.filter(is_active=True).exclude(
+            is_petition_office=True, unit_type="department"
+        )
+        if case is not None:
+            root = case.office_unit.path.split(".")[0] + "."
+            qs = qs.filter(path__startswith=root)
+        self.fields["unit"].queryset = qs.order_by("path")  # type: ignore[attr-defined]
+
+
+class ReasonForm(forms.Form):
+    reason = _text("理由")
+
+
+class NoticeForm(forms.Form):
+    notice_text = _text("告知书内容", rows=4)
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+class ExtensionForm(forms.Form):
+    days = forms.IntegerField(label="延长天数", min_value=1, max_value=365, initial=30)
+    reason = _text("延期理由")
+
+
+class ExtensionDecisionForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label="审批意见",
+        choices=[("1", "批准延期"), ("0", "不批准")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    note = _text("说明", required=False)
+
+
+class ReplyForm(forms.Form):
+    text = _text("答复意见（查明事实、依据、处理意见及复查救济途径）", rows=6)
+    served_on = forms.DateField(
+        label="送达日期", widget=forms.DateInput(attrs={"type": "date"}), initial=dt.date.today
+    )
+    method = forms.ChoiceField(label="送达方式", choices=ServeMethod.choices)
+
+
+class EvaluationForm(forms.Form):
+    evaluation = forms.ChoiceField(
+        label="评价", choices=Evaluation.choices, widget=forms.RadioSelect
+    )
+    comment = _text("意见", required=False)
+
+
+class NoteForm(forms.Form):
+    note = _text("说明", required=False)
+
+
+class DecisionForm(forms.Form):
+    text = _text("意见书内容", rows=5)
+
+
+class TextForm(forms.Form):
+    text = _text("内容")

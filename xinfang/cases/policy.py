@@ -1,0 +1,75 @@
+"""Case access policy: the one place that answers "may this user see / do X to this case".
+
+Visibility follows the unit tree: a user with a case-reading role in a unit sees the cases that
+unit (or a unit below it) registered or is handling. Everything else does not exist for them —
+views fetch through ``cases_visible_to`` so another unit's case is a 404, and counts, search and
+exports built on the same queryset cannot leak it.
+
+Acting on a case needs the action's role *in the unit itself* on the action's side: the
+registering petition office for office actions, the current handling unit for unit actions.
+A leader above sees the case but does not sign it in for the unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from xinfang.cases.models import Case
+from xinfang.cases.transitions import ACTIONS, Action
+from xinfang.core.errors import PermissionDenied, TransitionNotAllowed
+from xinfang.org import roles as R
+from xinfang.org.policy import holds_role_over, subtree_roots
+from xinfang.org.roles import CASE_READERS
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    roots = subtree_roots(user, CASE_READERS)
+    if not roots:
+        return Case.objects.none()
+    condition = Q()
+    for path in roots:
+        condition |= Q(office_unit__path__startswith=path) | Q(handling_unit__path__startswith=path)
+    return Case.objects.filter(condition)
+
+
+def may_register(user: Any, unit: Any) -> bool:
+    return bool(unit.is_petition_office) and holds_role_over(
+        user, unit, {R.RECEPTIONIST, R.CASE_OFFICER}
+    )
+
+
+def _side_unit(action: Action, case: Case) -> Any:
+    return case.office_unit if action.side == "office" else case.handling_unit
+
+
+def may(user: Any, action_code: str, case: Case) -> bool:
+    action = ACTIONS[action_code]
+    return holds_role_over(user, _side_unit(action, case), action.roles)
+
+
+def require(user: Any, action_code: str, case: Case) -> Action:
+    """Check role/unit, then state; raise a domain error with a Chinese message otherwise."""
+    action = ACTIONS[action_code]
+    if not may(user, action_code, case):
+        side = "登记单位（信访机构）" if action.side == "office" else "承办单位"
+        from xinfang.org.models import Role
+
+        names = "、".join(
+            Role.objects.filter(code__in=action.roles).order_by("id").values_list("name", flat=True)
+        )
+        raise PermissionDenied(f"您没有权限执行「{action.label}」：需要{side}的{names}岗位")
+    if case.status not in action.from_states:
+        raise TransitionNotAllowed(
+            f"当前状态为「{case.get_status_display()}」，不能执行「{action.label}」"
+        )
+    return action
+
+
+def allowed_actions(user: Any, case: Case) -> list[Action]:
+    return [
+        a
+        for a in ACTIONS.values()
+        if case.status in a.from_states and holds_role_over(user, _side_unit(a, case), a.roles)
+    ]

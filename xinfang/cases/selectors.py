@@ -1,0 +1,180 @@
+"""Reads: the case list with search and filters, the work list counts, a case's detail.
+
+Everything starts from ``policy.cases_visible_to(user)`` so a case outside the user's units never
+appears in a list, a count, a search or an export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from xinfang.cases import deadlines
+from xinfang.cases.models import Case, CasePetitioner, Category, Status
+from xinfang.cases.policy import cases_visible_to
+from xinfang.org import roles as R
+from xinfang.org.policy import posts_of
+from xinfang.people.models import Petitioner
+
+
+@dataclass
+class CaseFilter:
+    q: str = ""
+    status: str = ""
+    channel: str = ""
+    purpose: str = ""
+    unit: int | None = None  # handling unit (or any unit below it)
+    category: int | None = None  # this category or any below it
+    place: str = ""  # 问题属地 code prefix or name words
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    deadline: str = ""  # normal / due_soon / overdue / none
+    flag: str = ""  # repeat / skip_level / collective / joint
+
+
+ID_RE = re.compile(r"^\d{6,17}[\dXx]$")
+PHONE_RE = re.compile(r"^\d{7,11}$")
+NUMBER_RE = re.compile(r"^XF-", re.IGNORECASE)
+
+
+def _petitioner_match(q: str) -> QuerySet[Petitioner] | None:
+    """People matching a typed ID number, phone, or name; None when q looks like neither."""
+    if ID_RE.match(q) and len(q) in (15, 18):
+        return Petitioner.objects.filter(id_number=q.upper())
+    if PHONE_RE.match(q):
+        return Petitioner.objects.filter(phone=q)
+    if re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", q):
+        return Petitioner.objects.filter(name=q)
+    return None
+
+
+def _search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+    q = q.strip()
+    if not q:
+        return qs
+    if NUMBER_RE.match(q):
+        return qs.filter(number__istartswith=q.upper())
+    if re.fullmatch(r"[2-9A-HJ-NP-Z]{10}", q.upper()) and not q.isdigit():
+        by_code = qs.filter(query_code=q.upper())
+        if by_code.exists():
+            return by_code
+    condition = Q()
+    for word in q.split():
+        condition &= Q(summary__icontains=word) | Q(content__icontains=word)
+    people = _petitioner_match(q)
+    if people is not None:
+        linked = CasePetitioner.objects.filter(case=OuterRef("pk"), petitioner__in=people)
+        condition = condition | Q(Exists(linked))
+    if q.isdigit() and 4 <= len(q) <= 6:
+        # Last digits of a case number, as a clerk reads them off a receipt.
+        condition |= Q(number__endswith=q)
+    return qs.filter(condition)
+
+
+def category_subtree_ids(category_id: int) -> list[int]:
+    ids = [category_id]
+    frontier = [category_id]
+    while frontier:
+        frontier = list(
+            Category.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
+        )
+        ids.extend(frontier)
+    return ids
+
+
+def case_list(user: Any, f: CaseFilter, *, today: dt.date | None = None) -> QuerySet[Case]:
+    today = today or timezone.localdate()
+    qs = cases_visible_to(user)
+    qs = _search(qs, f.q)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.purpose:
+        qs = qs.filter(purpose=f.purpose)
+    if f.unit:
+        from xinfang.org.models import Unit
+
+        unit = Unit.objects.filter(pk=f.unit).first()
+        qs = qs.filter(handling_unit__path__startswith=unit.path) if unit else qs.none()
+    if f.category:
+        qs = qs.filter(category_id__in=category_subtree_ids(f.category))
+    if f.place:
+        place = f.place.strip()
+        qs = (
+            qs.filter(place_code__startswith=place)
+            if place.isdigit()
+            else qs.filter(place_name__icontains=place)
+        )
+    tz = timezone.get_current_timezone()
+    if f.date_from:
+        qs = qs.filter(received_at__gte=dt.datetime.combine(f.date_from, dt.time.min, tz))
+    if f.date_to:
+        qs = qs.filter(
+            received_at__lt=dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time.min, tz)
+        )
+    if f.deadline:
+        qs = deadlines.filter_deadline_state(qs, f.deadline, today)
+    if f.flag in {"repeat", "skip_level", "collective", "joint"}:
+        qs = qs.filter(**{f"is_{f.flag}": True})
+    return qs
+
+
+def case_list_page_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """What a list row needs, in as few queries as possible."""
+    return deadlines.with_next_due(
+        qs.select_related("category", "handling_unit", "office_unit")
+    ).order_by("-received_at", "-id")
+
+
+def first_petitioners(cases: list[Case]) -> dict[int, Petitioner]:
+    """The first-listed person of each case (for list rows), one query."""
+    links = (
+        CasePetitioner.objects.filter(case__in=cases)
+        .select_related("petitioner")
+        .order_by("case_id", "order", "id")
+    )
+    first: dict[int, Petitioner] = {}
+    for link in links:
+        first.setdefault(link.case_id, link.petitioner)
+    return first
+
+
+# --- the work list ------------------------------------------------------------------------
+
+
+@dataclass
+class WorkItem:
+    key: str
+    label: str
+    filter: CaseFilter
+    count: int = 0
+
+
+def work_list(user: Any) -> list[WorkItem]:
+    """Role-aware buckets: what is waiting for this user, with counts."""
+    roles = {p.role for p in posts_of(user)}
+    items: list[WorkItem] = []
+    if roles & R.OFFICE_STAFF:
+        items.append(WorkItem("to_route", "待分流（新登记）", CaseFilter(status=Status.REGISTERED)))
+        items.append(WorkItem("returned", "被退回待重新分流", CaseFilter(status=Status.RETURNED)))
+        items.append(WorkItem("to_evaluate", "待评价", CaseFilter(status=Status.REPLIED)))
+        items.append(
+            WorkItem("reviews", "复查申请待办", CaseFilter(status=Status.REVIEW_REQUESTED))
+        )
+    if roles & R.UNIT_STAFF:
+        items.append(WorkItem("to_sign", "待签收（交办）", CaseFilter(status=Status.ASSIGNED)))
+        items.append(WorkItem("to_sign_fwd", "待签收（转送）", CaseFilter(status=Status.FORWARDED)))
+        items.append(WorkItem("to_accept", "已签收待受理", CaseFilter(status=Status.SIGNED)))
+        items.append(WorkItem("to_reply", "办理中待答复", CaseFilter(status=Status.ACCEPTED)))
+    if roles & R.CASE_READERS:
+        items.append(WorkItem("due_soon", "临期", CaseFilter(deadline=deadlines.DUE_SOON)))
+        items.append(WorkItem("overdue", "超期", CaseFilter(deadline=deadlines.OVERDUE)))
+    for item in items:
+        item.count = case_list(user, item.filter).count()
+    return items

@@ -1,0 +1,452 @@
+"""Lifecycle services: one function per state change.
+
+Each one: checks the guard (role and unit via ``policy.require``, the from-state, its own field
+rules), writes the new state with a conditional UPDATE so that of two clerks acting at once only
+one wins (the other gets ``ConcurrentChange``), appends a ``CaseEvent``, and opens, meets or
+cancels ``Deadline`` rows. Registration lives in ``registration.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from xinfang.cases import deadlines
+from xinfang.cases.models import (
+    OBLIGATION_KINDS,
+    Case,
+    CaseEvent,
+    DeadlineKind,
+    Evaluation,
+    ExtensionRequest,
+    ServeMethod,
+)
+from xinfang.cases.policy import require
+from xinfang.cases.transitions import ACTIONS
+from xinfang.core.errors import ConcurrentChange, DomainError
+from xinfang.org.models import Unit
+from xinfang.org.policy import posts_of
+
+K = DeadlineKind
+
+
+def _actor_unit(by: Any, case: Case, side: str) -> Unit | None:
+    return case.office_unit if side == "office" else case.handling_unit
+
+
+def _text(value: str, field: str, what: str, *, min_len: int = 2) -> str:
+    value = (value or "").strip()
+    if len(value) < min_len:
+        raise DomainError(f"请填写{what}", field=field)
+    return value
+
+
+def _transition(
+    *,
+    case: Case,
+    by: Any,
+    action_code: str,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+    changes: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Shared core: guard, conditional UPDATE, event. Must run inside a transaction."""
+    action = require(by, action_code, case)
+    now = at or timezone.now()
+    from_status = case.status
+    to_status = action.to_state or from_status
+    updates = dict(changes or {})
+    updates["status"] = to_status
+    updates["updated_at"] = now
+    won = Case.objects.filter(pk=case.pk, status=from_status).update(**updates)
+    if not won:
+        current = Case.objects.get(pk=case.pk)
+        raise ConcurrentChange(
+            f"该事项刚被他人处理（当前状态：{current.get_status_display()}），"
+            f"「{action.label}」未执行，请刷新后查看"
+        )
+    for key, value in updates.items():
+        setattr(case, key, value)
+    return CaseEvent.objects.create(
+        case=case,
+        kind=action_code,
+        actor=by,
+        actor_unit=_actor_unit(by, case, action.side),
+        at=now,
+        from_status=from_status,
+        to_status=to_status,
+        text=text,
+        data=data or {},
+    )
+
+
+def _route(
+    case: Case, by: Any, code: str, unit: Unit, note: str, at: dt.datetime | None
+) -> CaseEvent:
+    if not unit.is_active:
+        raise DomainError(f"单位「{unit.name}」已停用，请选择其他单位", field="unit")
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code=code,
+            text=note.strip(),
+            data={"unit_id": unit.pk, "unit": unit.name},
+            at=now,
+            changes={"handling_unit": unit},
+        )
+        deadlines.deadlines_meet(case, {K.ROUTE}, now)
+        deadlines.deadline_open(case, K.ACCEPT, deadlines.local_date(now))
+        return ev
+
+
+def case_assign(
+    *, case: Case, by: Any, unit: Unit, note: str = "", at: dt.datetime | None = None
+) -> CaseEvent:
+    """交办 to a unit that must handle and report back. Guard: office 办案员; state 已登记/已退回.
+    Effect: handling unit set; routing deadline met; 15-day acceptance deadline opened.
+    Event: ``assign``."""
+    return _route(case, by, "assign", unit, note, at)
+
+
+def case_forward(
+    *, case: Case, by: Any, unit: Unit, note: str = "", at: dt.datetime | None = None
+) -> CaseEvent:
+    """转送 to the competent organ. Guard and effects as ``case_assign``. Event: ``forward``."""
+    return _route(case, by, "forward", unit, note, at)
+
+
+def case_inform(*, case: Case, by: Any, reason: str, at: dt.datetime | None = None) -> CaseEvent:
+    """告知: not accepted here (涉法涉诉, other jurisdiction, 已终结 …); the petitioner is told
+    why and where to go. Guard: office desk staff; state 已登记/已退回; reason required.
+    Effect: routing deadline met. Event: ``inform`` with the notice text."""
+    reason = _text(reason, "reason", "告知理由（不予受理的原因及应向何处反映）", min_len=4)
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(case=case, by=by, action_code="inform", text=reason, at=now)
+        deadlines.deadlines_meet(case, {K.ROUTE}, now)
+        return ev
+
+
+def case_sign_in(*, case: Case, by: Any, at: dt.datetime | None = None) -> CaseEvent:
+    """签收 by the handling unit. Guard: 承办人/单位负责人 of the handling unit; state
+    已交办/已转送. Event: ``sign_in``."""
+    with transaction.atomic():
+        return _transition(case=case, by=by, action_code="sign_in", at=at)
+
+
+def case_accept(
+    *, case: Case, by: Any, notice_text: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """受理 with the written notice to the petitioner. Guard: handling unit staff; state 已签收;
+    notice text required. Effect: acceptance deadline met; 60-day handling deadline opened.
+    Event: ``accept``."""
+    notice_text = _text(notice_text, "notice_text", "受理告知书内容")
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(case=case, by=by, action_code="accept", text=notice_text, at=now)
+        deadlines.deadlines_meet(case, {K.ACCEPT}, now)
+        handle = deadlines.deadline_open(case, K.HANDLE, deadlines.local_date(now))
+        ev.data = {"handle_due": handle.due_on.isoformat()}
+        ev.save(update_fields=["data"])
+        return ev
+
+
+def case_refuse(
+    *, case: Case, by: Any, notice_text: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """不予受理 with the written notice (reason and the proper channel). Guard: handling unit
+    staff; state 已签收. Effect: acceptance deadline met. Event: ``refuse``."""
+    notice_text = _text(
+        notice_text, "notice_text", "不予受理告知书内容（理由及救济途径）", min_len=4
+    )
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(case=case, by=by, action_code="refuse", text=notice_text, at=now)
+        deadlines.deadlines_meet(case, {K.ACCEPT}, now)
+        return ev
+
+
+def case_return(*, case: Case, by: Any, reason: str, at: dt.datetime | None = None) -> CaseEvent:
+    """退回 to the petition office (not ours to handle, wrong unit …). Guard: handling unit
+    staff; state 已交办/已转送/已签收/已受理; reason required. Effect: handling unit cleared; open
+    acceptance/handling deadlines cancelled; a new routing deadline opened for the office.
+    Event: ``return`` with the reason and the unit that returned it."""
+    reason = _text(reason, "reason", "退回理由", min_len=4)
+    with transaction.atomic():
+        now = at or timezone.now()
+        unit = case.handling_unit
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code="return",
+            text=reason,
+            at=now,
+            data={"unit_id": unit.pk if unit else None, "unit": unit.name if unit else ""},
+            changes={"handling_unit": None},
+        )
+        ev.actor_unit = unit
+        ev.save(update_fields=["actor_unit"])
+        deadlines.deadlines_cancel(case, {K.ACCEPT, K.HANDLE}, now)
+        deadlines.deadline_open(case, K.ROUTE, deadlines.local_date(now))
+        ExtensionRequest.objects.filter(case=case, state=ExtensionRequest.State.PENDING).update(
+            state=ExtensionRequest.State.DENIED, decided_at=now, decision_note="事项已退回"
+        )
+        return ev
+
+
+def case_request_extension(  # type: ignore[no-untyped-def]
+    *, case: Case, by: Any, days: int, reason: str, at: dt.datetime | None = None
+):
+    """延期申请. Guard: handling unit staff; state 已受理; 1..max days (rule, 30); reason; no
+    pending request and no extension granted before (one extension only).
+    Effect: a pending ExtensionRequest. Event: ``request_extension``."""
+    reason = _text(reason, "reason", "延期理由", min_len=4)
+    limit = deadlines.rule_for(K.EXTENSION).days
+    if not 1 <= days <= limit:
+        raise DomainError(f"延长天数应为1至{limit}天", field="days")
+    with transaction.atomic():
+        now = at or timezone.now()
+        if ExtensionRequest.objects.filter(
+            case=case, state__in=[ExtensionRequest.State.PENDING, ExtensionRequest.State.APPROVED]
+        ).exists():
+            raise DomainError("该事项已有待审批或已批准的延期申请，办理期限只能延长一次")
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code="request_extension",
+            text=reason,
+            at=now,
+            data={"days": days},
+        )
+        ExtensionRequest.objects.create(
+            case=case, days=days, reason=reason, requested_by=by, requested_at=now
+        )
+        return ev
+
+
+def case_decide_extension(  # type: ignore[no-untyped-def]
+    *, case: Case, by: Any, approve: bool, note: str = "", at: dt.datetime | None = None
+):
+    """延期审批 by the petition office. Guard: office 办案员; a pending request; state 已受理.
+    Effect: approved → handling deadline moved by the requested days, the petitioner is to be
+    told the reason (event text is the notice); denied → unchanged. Event: ``decide_extension``."""
+    with transaction.atomic():
+        now = at or timezone.now()
+        request = ExtensionRequest.objects.filter(
+            case=case, state=ExtensionRequest.State.PENDING
+        ).first()
+        if request is None:
+            raise DomainError("没有待审批的延期申请")
+        if not approve and not note.strip():
+            raise DomainError("不批准延期时请说明理由", field="note")
+        data: dict[str, Any] = {"approved": approve, "days": request.days}
+        if approve:
+            handle = case.deadlines.filter(kind=K.HANDLE, met_at__isnull=True).first()
+            if handle is not None:
+                handle.due_on = deadlines.due_date(
+                    K.HANDLE, handle.started_on, extra_days=request.days
+                )
+                handle.save(update_fields=["due_on"])
+                data["handle_due"] = handle.due_on.isoformat()
+        text = (
+            f"批准延期{request.days}日。延期理由：{request.reason}"
+            if approve
+            else f"不批准延期：{note.strip()}"
+        )
+        ev = _transition(
+            case=case, by=by, action_code="decide_extension", text=text, data=data, at=now
+        )
+        won = ExtensionRequest.objects.filter(
+            pk=request.pk, state=ExtensionRequest.State.PENDING
+        ).update(
+            state=ExtensionRequest.State.APPROVED if approve else ExtensionRequest.State.DENIED,
+            decided_by=by,
+            decided_at=now,
+            decision_note=note.strip(),
+        )
+        if not won:
+            raise ConcurrentChange("该延期申请刚被他人审批，请刷新后查看")
+        return ev
+
+
+def case_reply(  # type: ignore[no-untyped-def]
+    *,
+    case: Case,
+    by: Any,
+    text: str,
+    served_on: dt.date,
+    method: str,
+    at: dt.datetime | None = None,
+):
+    """答复意见书 served. Guard: handling unit staff; state 已受理; text; served date not in the
+    future nor before acceptance; method one of ServeMethod. Effect: handling deadline met;
+    the petitioner's 30-day 复查 request window opens from the served date. Event: ``reply``."""
+    text = _text(text, "text", "答复意见", min_len=10)
+    if method not in ServeMethod.values:
+        raise DomainError("请选择送达方式", field="method")
+    now = at or timezone.now()
+    if served_on > deadlines.local_date(now):
+        raise DomainError("送达日期不能晚于今天", field="served_on")
+    if served_on < deadlines.local_date(case.received_at):
+        raise DomainError("送达日期不能早于收到信访事项的日期", field="served_on")
+    with transaction.atomic():
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code="reply",
+            text=text,
+            at=now,
+            data={"served_on": served_on.isoformat(), "method": method},
+            changes={"served_at": served_on},
+        )
+        deadlines.deadlines_meet(case, {K.HANDLE}, now)
+        deadlines.deadline_open(case, K.REVIEW_REQUEST, served_on)
+        return ev
+
+
+def case_evaluate(  # type: ignore[no-untyped-def]
+    *, case: Case, by: Any, evaluation: str, comment: str = "", at: dt.datetime | None = None
+):
+    """满意度评价 recorded for the petitioner. Guard: office desk staff; state 已答复; value one
+    of 满意/基本满意/不满意. Event: ``evaluate``."""
+    if evaluation not in Evaluation.values:
+        raise DomainError("请选择评价结果：满意、基本满意或不满意", field="evaluation")
+    with transaction.atomic():
+        return _transition(
+            case=case,
+            by=by,
+            action_code="evaluate",
+            text=comment.strip(),
+            data={"evaluation": evaluation},
+            at=at,
+            changes={"evaluation": evaluation},
+        )
+
+
+def case_close(*, case: Case, by: Any, note: str = "", at: dt.datetime | None = None) -> CaseEvent:
+    """办结. Guard: office 办案员; state 已答复/已评价/告知/不予受理/已复查. Effect: open obligation
+    deadlines cancelled (request windows stay open: the petitioner keeps the right to 复查).
+    Event: ``close``."""
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code="close",
+            text=note.strip(),
+            at=now,
+            changes={"closed_at": now},
+        )
+        deadlines.deadlines_cancel(case, OBLIGATION_KINDS, now)
+        return ev
+
+
+def _request_in_window(
+    case: Case,
+    by: Any,
+    code: str,
+    window_kind: str,
+    decide_kind: str,
+    reason: str,
+    at: dt.datetime | None,
+) -> CaseEvent:
+    reason = _text(reason, "reason", "请求理由", min_len=4)
+    what = ACTIONS[code].label
+    with transaction.atomic():
+        now = at or timezone.now()
+        require(by, code, case)
+        window = deadlines.open_window(case, window_kind)
+        today = deadlines.local_date(now)
+        if window is None:
+            raise DomainError(f"该事项没有可以提出{what}的期限（尚未送达相应意见书）")
+        if today > window.due_on:
+            raise DomainError(
+                f"{what}期限已于{window.due_on:%Y年%m月%d日}届满（送达之日起30日），不能再提出"
+            )
+        ev = _transition(case=case, by=by, action_code=code, text=reason, at=now)
+        window.met_at = now
+        window.save(update_fields=["met_at"])
+        deadlines.deadline_open(case, decide_kind, today)
+        return ev
+
+
+def case_request_review(
+    *, case: Case, by: Any, reason: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """复查申请 within 30 days of the reply being served. Guard: office desk staff; state
+    已答复/已评价/已办结 with an open 复查 window not past its due date. Effect: window met;
+    30-day 复查 decision deadline opened. Event: ``request_review``."""
+    return _request_in_window(
+        case, by, "request_review", K.REVIEW_REQUEST, K.REVIEW_DECIDE, reason, at
+    )
+
+
+def case_decide_review(
+    *, case: Case, by: Any, text: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """复查意见. Guard: office 办案员; state 复查申请中. Effect: decision deadline met; the
+    30-day 复核 request window opens. Event: ``decide_review``."""
+    text = _text(text, "text", "复查意见", min_len=10)
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(case=case, by=by, action_code="decide_review", text=text, at=now)
+        deadlines.deadlines_meet(case, {K.REVIEW_DECIDE}, now)
+        deadlines.deadline_open(case, K.REREVIEW_REQUEST, deadlines.local_date(now))
+        return ev
+
+
+def case_request_rereview(
+    *, case: Case, by: Any, reason: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """复核申请 within 30 days of the 复查 opinion. Guard as ``case_request_review``.
+    Event: ``request_rereview``."""
+    return _request_in_window(
+        case, by, "request_rereview", K.REREVIEW_REQUEST, K.REREVIEW_DECIDE, reason, at
+    )
+
+
+def case_decide_rereview(
+    *, case: Case, by: Any, text: str, at: dt.datetime | None = None
+) -> CaseEvent:
+    """复核意见 — the matter is final (终结): the same facts and reasons are not accepted again.
+    Guard: office 办案员; state 复核申请中. Effect: decision deadline met; closed.
+    Event: ``decide_rereview``."""
+    text = _text(text, "text", "复核意见", min_len=10)
+    with transaction.atomic():
+        now = at or timezone.now()
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code="decide_rereview",
+            text=text,
+            at=now,
+            changes={"closed_at": now},
+        )
+        deadlines.deadlines_meet(case, {K.REREVIEW_DECIDE}, now)
+        return ev
+
+
+def case_add_note(*, case: Case, by: Any, text: str, at: dt.datetime | None = None) -> CaseEvent:
+    """A correction or remark: never an edit, always a new timeline row. Guard: the user can see
+    the case and holds a post in its office or handling unit. Event: ``note``."""
+    text = _text(text, "text", "备注内容")
+    unit_ids = {p.unit_id for p in posts_of(by)}
+    if case.office_unit_id not in unit_ids and case.handling_unit_id not in unit_ids:
+        from xinfang.core.errors import PermissionDenied
+
+        raise PermissionDenied("只有登记单位或承办单位的工作人员可以添加备注")
+    return CaseEvent.objects.create(
+        case=case,
+        kind="note",
+        actor=by,
+        at=at or timezone.now(),
+        text=text,
+        from_status=case.status,
+        to_status=case.status,
+    )

@@ -1,0 +1,233 @@
+"""Staff UI views: thin — parse input, call a selector or a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from xinfang.cases import actions, deadlines, policy, selectors
+from xinfang.cases.attachments import attachment_add
+from xinfang.cases.forms import (
+    CaseFilterForm,
+    CaseRegisterForm,
+    PersonFormSet,
+    RepresentativeFormSet,
+    validate_upload,
+)
+from xinfang.cases.models import Case, Status
+from xinfang.cases.registration import Registration, case_register
+from xinfang.cases.transitions import ACTIONS
+from xinfang.core.errors import DomainError
+from xinfang.org import roles as R
+from xinfang.org.models import Unit
+from xinfang.org.policy import units_with_role
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from xinfang.core.workcalendar import calendar_warning
+
+    return render(
+        request,
+        "cases/home.html",
+        {"items": selectors.work_list(request.user), "calendar_warning": calendar_warning()},
+    )
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    qs = selectors.case_list(request.user, form.to_filter())
+    paginator = Paginator(selectors.case_list_page_rows(qs), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    first = selectors.first_petitioners(rows)
+    today = timezone.localdate()
+    for case in rows:
+        case.first_petitioner = first.get(case.pk)  # type: ignore[attr-defined]
+        case.deadline_state = deadlines.state_of(case.next_due, today)  # type: ignore[attr-defined]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": params.urlencode(),
+        "state_labels": deadlines.STATE_LABELS,
+        "units": Unit.objects.filter(is_active=True).order_by("path"),
+    }
+    template = "cases/_list_table.html" if request.headers.get("HX-Request") else "cases/list.html"
+    return render(request, template, context)
+
+
+def _visible_case(request: HttpRequest, pk: int) -> Case:
+    return get_object_or_404(
+        policy.cases_visible_to(request.user).select_related(
+            "category", "office_unit", "handling_unit", "registered_by", "group", "related_to"
+        ),
+        pk=pk,
+    )
+
+
+def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    forms = forms or {}
+    allowed = policy.allowed_actions(request.user, case)
+    panel = [
+        {
+            "code": a.code,
+            "label": a.label,
+            "ui": actions.ACTION_UI[a.code],
+            "form": forms.get(a.code) or actions.make_form(a.code, case),
+        }
+        for a in allowed
+    ]
+    today = timezone.localdate()
+    open_deadlines = [d for d in case.deadlines.all() if d.is_open]
+    for d in open_deadlines:
+        d.state = deadlines.state_of(d.due_on, today)  # type: ignore[attr-defined]
+    events = list(case.events.select_related("actor", "actor_unit").all())
+    for e in events:
+        e.to_label = Status(e.to_status).label if e.to_status else ""  # type: ignore[attr-defined]
+    return {
+        "case": case,
+        "parties": case.parties.select_related("petitioner").all(),
+        "events": events,
+        "deadlines_all": case.deadlines.all().order_by("id"),
+        "open_deadlines": open_deadlines,
+        "panel": panel,
+        "state_labels": deadlines.STATE_LABELS,
+        "extensions": case.extensions.all(),
+        "attachments": case.attachments.all(),
+        "action_labels": {code: a.label for code, a in ACTIONS.items()},
+    }
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    if code not in actions.ACTION_UI:
+        raise Http404
+    case = _visible_case(request, pk)
+    form = actions.make_form(code, case, request.POST)
+    failed: dict[str, Any] = {}
+    if form.is_valid():
+        try:
+            actions.run(code, form, case, request.user)
+        except DomainError as exc:
+            target = exc.field if exc.field in form.fields else None
+            form.add_error(target, exc.message)
+            failed[code] = form
+        else:
+            messages.success(request, f"已{ACTIONS[code].label}")
+            case = _visible_case(request, pk) if _still_visible(request, pk) else case
+            if not _still_visible(request, pk):
+                # e.g. the unit returned the case: it left this user's view.
+                messages.info(request, "该事项已不在您的可见范围内")
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("case_list")
+                return response
+    else:
+        failed[code] = form
+    context = _detail_context(request, case, failed)
+    context["open_action"] = code if failed else ""
+    context["partial"] = bool(request.headers.get("HX-Request"))
+    if failed and code not in {item["code"] for item in context["panel"]}:
+        # The action is no longer (or never was) offered to this user: say why at the top.
+        errors = failed[code].errors.get("__all__") or [
+            e for errs in failed[code].errors.values() for e in errs
+        ]
+        context["action_error"] = "；".join(str(e) for e in errors)
+    template = (
+        "cases/_detail_body.html" if request.headers.get("HX-Request") else "cases/detail.html"
+    )
+    return render(request, template, context)
+
+
+def _still_visible(request: HttpRequest, pk: int) -> bool:
+    return policy.cases_visible_to(request.user).filter(pk=pk).exists()
+
+
+@login_required
+def case_register_view(request: HttpRequest) -> HttpResponse:
+    offices = [u for u in units_with_role(request.user, R.OFFICE_STAFF) if u.is_petition_office]
+    if not offices:
+        raise Http404
+    office = offices[0]
+    if request.method == "POST":
+        form = CaseRegisterForm(request.POST, request.FILES)
+        people = PersonFormSet(request.POST, prefix="p")
+        reps = RepresentativeFormSet(request.POST, prefix="r")
+        files = request.FILES.getlist("attachments")
+        upload_errors = [e for e in (validate_upload(f) for f in files) if e]
+        valid = form.is_valid() and people.is_valid() and reps.is_valid()
+        for err in upload_errors:
+            form.add_error("attachments", err)
+        if valid and not upload_errors:
+            d = form.cleaned_data
+            reg = Registration(
+                channel=d["channel"],
+                purpose=d["purpose"],
+                category_id=int(d["category"]) if d.get("category") else None,
+                received_at=d["received_at"],
+                headcount=d["headcount"],
+                group_name=d.get("group_name") or "",
+                place_code=d.get("place_code") or "",
+                place_name=d.get("place_name") or "",
+                summary=d["summary"],
+                content=d.get("content") or "",
+                skip_level=d.get("skip_level") or False,
+                petitioners=[p for p in (f.to_input() for f in people.forms) if p],
+                representatives=[p for p in (f.to_input() for f in reps.forms) if p],
+            )
+            try:
+                case = case_register(
+                    by=request.user, office=office, reg=reg, idempotency_key=d["idempotency_key"]
+                )
+            except DomainError as exc:
+                _attach_error(exc, form, people, reps)
+            else:
+                for f in files:
+                    attachment_add(case=case, by=request.user, upload=f)
+                messages.success(request, f"已登记：{case.number}，查询码 {case.query_code}")
+                return redirect("case_detail", pk=case.pk)
+    else:
+        form = CaseRegisterForm()
+        people = PersonFormSet(prefix="p")
+        reps = RepresentativeFormSet(prefix="r")
+    return render(
+        request,
+        "cases/register.html",
+        {"form": form, "people": people, "reps": reps, "office": office},
+    )
+
+
+def _attach_error(exc: DomainError, form: Any, people: Any, reps: Any) -> None:
+    """Put a service error next to the field it concerns (p0_id_number → person row 0)."""
+    field = exc.field or ""
+    for prefix, formset in (("p", people), ("r", reps)):
+        if field[:1] == prefix and "_" in field and field[1:].split("_", 1)[0].isdigit():
+            index, name = field[1:].split("_", 1)
+            i = int(index)
+            if i < len(formset.forms) and name in formset.forms[i].fields:
+                formset.forms[i].add_error(name, exc.message)
+                return
+    if field == "representatives":
+        form.add_error(None, exc.message)
+        return
+    form.add_error(field if field in form.fields else None, exc.message)

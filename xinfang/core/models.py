@@ -1,0 +1,72 @@
+"""Editable working calendar.
+
+Why: statutory deadlines (受理 15 日、办理 60 日 …) depend on the State Council's holiday
+arrangement, which is published each November for the next year. The bundled
+``chinesecalendar`` library only knows the years it shipped with; these tables let an
+administrator enter a new year's arrangement (or correct a local exception) without a
+software release. ``xinfang.core.workcalendar`` is the only reader.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class CalendarDay(models.Model):
+    """One day whose status overrides the library: a holiday on a weekday or a 调休 workday.
+
+    Only exceptions need rows; every other day follows the library, or Monday–Friday for years
+    the library does not cover.
+    """
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField(
+        "是否上班",
+        help_text="勾选表示当天上班（如周末调休上班）；不勾选表示当天休息（如法定节假日）。",
+    )
+    name = models.CharField(
+        "名称",
+        max_length=50,
+        blank=True,
+        help_text="例如“国庆节”“春节”“调休上班”，便于核对。",
+    )
+
+    class Meta:
+        verbose_name = "工作日历调整"
+        verbose_name_plural = "工作日历调整"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        status = "上班" if self.is_workday else "休息"
+        label = f" {self.name}" if self.name else ""
+        return f"{self.date.isoformat()}{label}（{status}）"
+
+
+class CalendarYear(models.Model):
+    """An administrator's statement that a year's full holiday arrangement has been entered.
+
+    Deadlines falling in a year that is neither covered by the library nor listed here are
+    computed with weekends only and flagged as provisional, so this row is what turns the
+    warning off.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        "年份",
+        unique=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+    )
+    note = models.CharField(
+        "备注",
+        max_length=200,
+        blank=True,
+        help_text="例如依据的文件：国务院办公厅关于2027年部分节假日安排的通知。",
+    )
+
+    class Meta:
+        verbose_name = "已录入节假日的年份"
+        verbose_name_plural = "已录入节假日的年份"
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年节假日安排已录入"

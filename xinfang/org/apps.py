@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    name = "xinfang.org"
+    verbose_name = "单位与用户"

@@ -1,0 +1,117 @@
+"""Petitioners (信访人) and groups of petitioners for collective petitions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from xinfang.core.masking import mask_id, mask_phone
+
+
+class IdType(models.TextChoices):
+    RESIDENT = "resident", "居民身份证"
+    HMT_PERMIT = "hmt_permit", "港澳台居民居住证"
+    PASSPORT = "passport", "护照"
+    OTHER = "other", "其他"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+    UNKNOWN = "", "未知"
+
+
+class AgeBand(models.TextChoices):
+    UNDER_18 = "u18", "18岁以下"
+    A18_35 = "18-35", "18–35岁"
+    A36_60 = "36-60", "36–60岁"
+    OVER_60 = "60+", "60岁以上"
+    UNKNOWN = "", "未知"
+
+
+class Petitioner(models.Model):
+    """One natural person. One row per ID number (database-unique); persons registered without
+    an ID number can later be merged into the identified row (``merged_into``, recorded)."""
+
+    name = models.CharField("姓名", max_length=60, db_index=True)
+    name_initials = models.CharField("姓名拼音首字母", max_length=20, blank=True, db_index=True)
+    id_type = models.CharField(
+        "证件类型", max_length=12, choices=IdType.choices, default=IdType.RESIDENT
+    )
+    id_number = models.CharField("证件号码", max_length=40, null=True, blank=True, unique=True)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True, default="")
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    age_band = models.CharField(
+        "年龄段", max_length=8, choices=AgeBand.choices, blank=True, default=""
+    )
+    phone = models.CharField("联系电话", max_length=30, blank=True, db_index=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+    education = models.CharField("文化程度", max_length=20, blank=True)
+    occupation = models.CharField("职业", max_length=40, blank=True)
+    ethnic_group = models.CharField("民族", max_length=20, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="已合并至",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "信访人"
+        verbose_name_plural = "信访人"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def id_masked(self) -> str:
+        return mask_id(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+class PetitionerGroup(models.Model):
+    """A group's identity for collective petitions, e.g. 某厂退休职工."""
+
+    name = models.CharField("群体名称", max_length=100, unique=True)
+    description = models.TextField("说明", blank=True)
+    members = models.ManyToManyField(
+        Petitioner, verbose_name="成员", blank=True, related_name="groups"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "信访群体"
+        verbose_name_plural = "信访群体"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PetitionerMerge(models.Model):
+    """Record of a merge of a duplicate person row into another (nothing is deleted)."""
+
+    source = models.ForeignKey(
+        Petitioner, verbose_name="被合并", on_delete=models.PROTECT, related_name="+"
+    )
+    target = models.ForeignKey(
+        Petitioner, verbose_name="合并至", on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField("原因", max_length=200)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "信访人合并记录"
+        verbose_name_plural = "信访人合并记录"
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"

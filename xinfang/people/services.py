@@ -1,0 +1,154 @@
+"""Writes for petitioners: find-or-create by identity, and recorded merges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from pypinyin import Style, lazy_pinyin
+
+from xinfang.core.errors import DomainError
+from xinfang.core.idcard import IdNumberError, validate_hk_mo_tw_permit, validate_id_number
+from xinfang.core.masking import validate_phone
+from xinfang.people.models import AgeBand, IdType, Petitioner, PetitionerMerge
+
+
+@dataclass
+class PetitionerInput:
+    name: str
+    id_type: str = IdType.RESIDENT
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    sex: str = ""
+    age_band: str = ""
+    education: str = ""
+    occupation: str = ""
+    ethnic_group: str = ""
+
+
+def name_initials(name: str) -> str:
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()[:20]
+
+
+def age_band_of(age: int) -> str:
+    if age < 18:
+        return AgeBand.UNDER_18
+    if age <= 35:
+        return AgeBand.A18_35
+    if age <= 60:
+        return AgeBand.A36_60
+    return AgeBand.OVER_60
+
+
+def clean_petitioner(data: PetitionerInput, *, prefix: str = "") -> dict[str, Any]:
+    """Validate and normalise one person's fields; DomainError names the offending field."""
+    import datetime as dt
+
+    name = data.name.strip()
+    if not name:
+        raise DomainError("请填写信访人姓名", field=f"{prefix}name")
+    values: dict[str, Any] = {
+        "name": name,
+        "id_type": data.id_type or IdType.RESIDENT,
+        "address": data.address.strip(),
+        "sex": data.sex,
+        "age_band": data.age_band,
+        "education": data.education.strip(),
+        "occupation": data.occupation.strip(),
+        "ethnic_group": data.ethnic_group.strip(),
+        "id_number": None,
+        "birth_date": None,
+    }
+    raw_id = data.id_number.strip().replace(" ", "")
+    if raw_id:
+        try:
+            if values["id_type"] == IdType.RESIDENT:
+                info = validate_id_number(raw_id)
+            elif values["id_type"] == IdType.HMT_PERMIT:
+                info = validate_hk_mo_tw_permit(raw_id)
+            else:
+                info = None
+        except IdNumberError as exc:
+            raise DomainError(str(exc), field=f"{prefix}id_number") from exc
+        if info is not None:
+            values["id_number"] = info.number
+            values["birth_date"] = info.birth_date
+            values["sex"] = info.sex
+            today = dt.date.today()
+            b = info.birth_date
+            age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+            values["age_band"] = age_band_of(age)
+        else:
+            values["id_number"] = raw_id.upper()
+    phone = data.phone.strip()
+    if phone:
+        try:
+            values["phone"] = validate_phone(phone)
+        except ValueError as exc:
+            raise DomainError(str(exc), field=f"{prefix}phone") from exc
+    else:
+        values["phone"] = ""
+    return values
+
+
+def petitioner_resolve(values: dict[str, Any]) -> Petitioner:
+    """The person these cleaned values describe: by ID number when given (one row per ID,
+    updating contact data that is new), else by exact name + phone, else a new row."""
+    id_number = values.get("id_number")
+    if id_number:
+        existing = Petitioner.objects.filter(id_number=id_number).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    return Petitioner.objects.create(
+                        **values, name_initials=name_initials(values["name"])
+                    )
+            except IntegrityError:
+                # Another clerk registered the same ID number a moment ago.
+                existing = Petitioner.objects.get(id_number=id_number)
+        _refresh_contact(existing, values)
+        return existing
+    if values.get("phone"):
+        same = Petitioner.objects.filter(
+            name=values["name"], phone=values["phone"], id_number__isnull=True
+        ).first()
+        if same is not None:
+            _refresh_contact(same, values)
+            return same
+    return Petitioner.objects.create(**values, name_initials=name_initials(values["name"]))
+
+
+def _refresh_contact(person: Petitioner, values: dict[str, Any]) -> None:
+    changed = []
+    for field in ("phone", "address", "education", "occupation", "ethnic_group"):
+        new = values.get(field)
+        if new and new != getattr(person, field):
+            setattr(person, field, new)
+            changed.append(field)
+    if changed:
+        person.save(update_fields=changed)
+
+
+def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason: str) -> None:
+    """Merge a person registered without ID into another row. Guard: source has no ID number,
+    is not already merged, differs from target. Effect: source's case links move to target;
+    the source row stays (nothing is deleted) with ``merged_into`` set; a merge record is kept."""
+    from xinfang.cases.models import CasePetitioner
+
+    if source.pk == target.pk:
+        raise DomainError("不能把信访人合并到自己")
+    if source.id_number:
+        raise DomainError("有证件号码的信访人不能被合并，请合并无证件号码的记录")
+    if source.merged_into_id:
+        raise DomainError("该记录已合并过")
+    if not reason.strip():
+        raise DomainError("请填写合并原因", field="reason")
+    with transaction.atomic():
+        for link in CasePetitioner.objects.filter(petitioner=source):
+            if CasePetitioner.objects.filter(case=link.case, petitioner=target).exists():
+                continue
+            CasePetitioner.objects.filter(pk=link.pk).update(petitioner=target)
+        Petitioner.objects.filter(pk=source.pk).update(merged_into=target)
+        PetitionerMerge.objects.create(source=source, target=target, reason=reason, merged_by=by)
