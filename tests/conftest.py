@@ -29,6 +29,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 VALID_ID = "11010519491231002X"
 
 
+def pytest_configure(config: Any) -> None:
+    """Tests create many users: a fast hasher (production keeps Django's PBKDF2 default)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class World:
     district: Unit
@@ -53,8 +60,20 @@ def make_user(username: str, unit: Unit, role: str, full_name: str = "") -> User
     return user
 
 
+def ensure_reference_data() -> None:
+    """Data migrations seed roles and rules; a TransactionTestCase flush removes them."""
+    from xinfang.cases.models import DeadlineRule
+    from xinfang.cases.seed import seed_deadline_rules
+    from xinfang.org.roles import SEED_ROLES
+
+    for code, name, description in SEED_ROLES:
+        Role.objects.get_or_create(code=code, defaults={"name": name, "description": description})
+    seed_deadline_rules(DeadlineRule)
+
+
 @pytest.fixture
 def world(db: Any) -> World:
+    ensure_reference_data()
     district = Unit.objects.create(
         name="示范区", unit_type=UnitType.DISTRICT, division_code="110105"
     )

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its bundled Swagger UI files: /api/docs works offline
     "xinfang.core",
     "xinfang.org",
     "xinfang.people",

@@ -24,6 +24,15 @@ from xinfang.org.models import ApiToken
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
+class CsrfFailed(HttpError):
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "CSRF 校验失败：使用登录会话调用写操作时，须在 X-CSRFToken 请求头中"
+            "携带 csrftoken Cookie 的值（系统对接请改用 API 令牌）",
+        )
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer xf_…`` — a token issued with ``manage.py issue_api_token``."""
 
@@ -56,11 +65,7 @@ class SessionAuth(APIKeyCookie):
             return None
         csrf_exempt = getattr(request, "_ninja_csrf_exempt", False)
         if self.csrf and not csrf_exempt and check_csrf(request) is not None:
-            raise HttpError(
-                403,
-                "CSRF 校验失败：使用登录会话调用写操作时，须在 X-CSRFToken 请求头中"
-                "携带 csrftoken Cookie 的值（系统对接请改用 API 令牌）",
-            )
+            raise CsrfFailed()
         return user
 
 

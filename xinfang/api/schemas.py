@@ -43,7 +43,8 @@ class ErrorOut(Schema):
             "invalid=业务校验未通过；permission_denied=无权执行；"
             "transition_not_allowed=当前状态不允许；concurrent_change=已被他人处理；"
             "idempotency_conflict=幂等键已被他人使用；not_found=不存在或无权查看；"
-            "unauthenticated=未认证；csrf=CSRF 校验失败；validation=请求格式有误"
+            "unauthenticated=未认证；csrf=CSRF 校验失败；validation=请求格式有误；"
+            "bad_request=请求体无法解析"
         )
     )
 
@@ -92,7 +93,7 @@ class RegistrationIn(Schema):
     category_id: int | None = Field(None, description="内容分类 ID")
     place_code: str = Field("", max_length=12, description="问题属地行政区划代码")
     place_name: str = Field("", max_length=100, description="问题属地")
-    headcount: int = Field(1, description="人数（不少于登记的人数）")
+    headcount: int = Field(1, le=100000, description="人数（不少于登记的人数）")
     group_name: str = Field("", max_length=100, description="信访群体名称（集体访）")
     related_to_id: int | None = Field(None, description="关联前案 ID")
     skip_level: bool = Field(False, description="越级（不填时按问题属地自动判断）")
@@ -108,7 +109,7 @@ class RegistrationIn(Schema):
 
 
 class CaseListQuery(Schema):
-    q: str = Field("", max_length=100, description="编号、查询码、摘要/内容关键词、证件号、电话或姓名")
+    q: str = Field("", max_length=100, description="编号、查询码、关键词、证件号、电话或姓名")
     status: Status | None = Field(None, description=_choices_doc(Status))
     channel: Channel | None = Field(None, description=_choices_doc(Channel))
     purpose: Purpose | None = Field(None, description=_choices_doc(Purpose))
@@ -237,6 +238,13 @@ class CaseDetail(Schema):
     deadlines: list[DeadlineOut] = Field(description="未完成、未撤销的期限")
     pending_extension: ExtensionOut | None
     allowed_actions: list[ActionOut] = Field(description="当前用户此刻可执行的操作")
+
+
+class ActionResult(Schema):
+    event: EventOut = Field(description="本次操作新增的事项动态")
+    case: CaseDetail | None = Field(
+        description="操作后的事项详情；操作使事项离开您的权限范围（如退回）时为 null"
+    )
 
 
 # --- petitioner lookup ---------------------------------------------------------------------

@@ -112,10 +112,14 @@ class CaseFilterForm(forms.Form):
     category = forms.IntegerField(label="分类", required=False)
     place = forms.CharField(label="属地", required=False)
     date_from = forms.DateField(
-        label="收到自", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="收到自",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label="至", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     deadline = forms.ChoiceField(
         label="期限",
@@ -131,7 +135,7 @@ class CaseFilterForm(forms.Form):
     flag = forms.ChoiceField(
         label="标记",
         choices=[
-            ("", "全部"),
+            ("", "全部标记"),
             ("repeat", "重复"),
             ("skip_level", "越级"),
             ("collective", "集体"),
@@ -212,7 +216,9 @@ class ExtensionDecisionForm(forms.Form):
 class ReplyForm(forms.Form):
     text = _text("答复意见（查明事实、依据、处理意见及复查救济途径）", rows=6)
     served_on = forms.DateField(
-        label="送达日期", widget=forms.DateInput(attrs={"type": "date"}), initial=dt.date.today
+        label="送达日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=dt.date.today,
     )
     method = forms.ChoiceField(label="送达方式", choices=ServeMethod.choices)
 

@@ -67,9 +67,32 @@ def require(user: Any, action_code: str, case: Case) -> Action:
     return action
 
 
+def _precondition(action: Action, case: Case) -> bool:
+    """Beyond the state: is the action offered at all right now? (The services enforce the same
+    rules with a message; this only keeps the action panel from offering dead ends.)"""
+    from xinfang.cases.models import DeadlineKind, ExtensionRequest
+
+    windows = {
+        "request_review": DeadlineKind.REVIEW_REQUEST,
+        "request_rereview": DeadlineKind.REREVIEW_REQUEST,
+    }
+    if action.code in windows:
+        return case.deadlines.filter(
+            kind=windows[action.code], met_at__isnull=True, cancelled_at__isnull=True
+        ).exists()
+    extensions = ExtensionRequest.objects.filter(case=case)
+    if action.code == "request_extension":
+        return not extensions.filter(state__in=["pending", "approved"]).exists()
+    if action.code == "decide_extension":
+        return extensions.filter(state="pending").exists()
+    return True
+
+
 def allowed_actions(user: Any, case: Case) -> list[Action]:
     return [
         a
         for a in ACTIONS.values()
-        if case.status in a.from_states and holds_role_over(user, _side_unit(a, case), a.roles)
+        if case.status in a.from_states
+        and holds_role_over(user, _side_unit(a, case), a.roles)
+        and _precondition(a, case)
     ]

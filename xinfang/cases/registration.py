@@ -132,11 +132,18 @@ def _is_skip_level(office: Unit, reg: Registration, people: list[Petitioner]) ->
         return True
     if not reg.place_code:
         return False
+    # The office is often a department beside the lower offices (区信访局 and 东湖街道 are both
+    # children of the district), so search the jurisdiction it serves, not its own subtree.
+    jurisdiction = office
+    while not jurisdiction.division_code and jurisdiction.parent is not None:
+        jurisdiction = jurisdiction.parent
     lower = (
         Unit.objects.filter(
-            division_code=reg.place_code, is_petition_office=True, path__startswith=office.path
+            division_code=reg.place_code,
+            is_petition_office=True,
+            path__startswith=jurisdiction.path,
         )
-        .exclude(pk=office.pk)
+        .exclude(pk__in=[office.pk, jurisdiction.pk])
         .first()
     )
     if lower is None:
@@ -160,12 +167,13 @@ def case_register(
     derived; the 15-day routing deadline opened.
     Event: ``register``. Idempotent: a repeated ``idempotency_key`` returns the first case.
     """
+    # Permission first: a replayed key must not hand a case to someone who may not register.
+    if not may_register(by, office):
+        raise PermissionDenied("您没有在该信访机构登记信访事项的权限")
     if idempotency_key:
         existing = Case.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    if not may_register(by, office):
-        raise PermissionDenied("您没有在该信访机构登记信访事项的权限")
     now = at or timezone.now()
     _clean(reg, now)
     cleaned = [clean_petitioner(p, prefix=f"p{i}_") for i, p in enumerate(reg.petitioners)]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from xinfang.cases import deadlines
 from xinfang.cases.models import Case, CasePetitioner, Category, Status
 from xinfang.cases.policy import cases_visible_to
+from xinfang.core.masking import normalise_phone
 from xinfang.org import roles as R
 from xinfang.org.policy import posts_of
 from xinfang.people.models import Petitioner
@@ -39,6 +40,7 @@ class CaseFilter:
 
 ID_RE = re.compile(r"^\d{6,17}[\dXx]$")
 PHONE_RE = re.compile(r"^\d{7,11}$")
+PHONE_LIKE_RE = re.compile(r"^\+?[\d\s()（）-]{7,20}$")  # digits as people type a phone
 NUMBER_RE = re.compile(r"^XF-", re.IGNORECASE)
 
 
@@ -46,8 +48,10 @@ def _petitioner_match(q: str) -> QuerySet[Petitioner] | None:
     """People matching a typed ID number, phone, or name; None when q looks like neither."""
     if ID_RE.match(q) and len(q) in (15, 18):
         return Petitioner.objects.filter(id_number=q.upper())
-    if PHONE_RE.match(q):
-        return Petitioner.objects.filter(phone=q)
+    if PHONE_LIKE_RE.match(q):
+        # Stored phones are canonical (13812345678, 010-12345678): match what was typed in
+        # that spelling too, so "138 1234 5678" and "01012345678" find their person.
+        return Petitioner.objects.filter(phone__in={q, normalise_phone(q)})
     if re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", q):
         return Petitioner.objects.filter(name=q)
     return None

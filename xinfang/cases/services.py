@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xinfang.cases import deadlines
@@ -200,9 +200,9 @@ def case_return(*, case: Case, by: Any, reason: str, at: dt.datetime | None = No
         return ev
 
 
-def case_request_extension(  # type: ignore[no-untyped-def]
+def case_request_extension(
     *, case: Case, by: Any, days: int, reason: str, at: dt.datetime | None = None
-):
+) -> CaseEvent:
     """延期申请. Guard: handling unit staff; state 已受理; 1..max days (rule, 30); reason; no
     pending request and no extension granted before (one extension only).
     Effect: a pending ExtensionRequest. Event: ``request_extension``."""
@@ -224,18 +224,24 @@ def case_request_extension(  # type: ignore[no-untyped-def]
             at=now,
             data={"days": days},
         )
-        ExtensionRequest.objects.create(
-            case=case, days=days, reason=reason, requested_by=by, requested_at=now
-        )
+        try:
+            with transaction.atomic():
+                ExtensionRequest.objects.create(
+                    case=case, days=days, reason=reason, requested_by=by, requested_at=now
+                )
+        except IntegrityError as exc:
+            # The partial unique index: another request for this case was filed a moment ago.
+            raise ConcurrentChange("该事项刚刚已有人提交延期申请，请刷新后查看") from exc
         return ev
 
 
-def case_decide_extension(  # type: ignore[no-untyped-def]
+def case_decide_extension(
     *, case: Case, by: Any, approve: bool, note: str = "", at: dt.datetime | None = None
-):
+) -> CaseEvent:
     """延期审批 by the petition office. Guard: office 办案员; a pending request; state 已受理.
     Effect: approved → handling deadline moved by the requested days, the petitioner is to be
     told the reason (event text is the notice); denied → unchanged. Event: ``decide_extension``."""
+    require(by, "decide_extension", case)
     with transaction.atomic():
         now = at or timezone.now()
         request = ExtensionRequest.objects.filter(
@@ -247,7 +253,8 @@ def case_decide_extension(  # type: ignore[no-untyped-def]
             raise DomainError("不批准延期时请说明理由", field="note")
         data: dict[str, Any] = {"approved": approve, "days": request.days}
         if approve:
-            handle = case.deadlines.filter(kind=K.HANDLE, met_at__isnull=True).first()
+            # The open one: a case returned and accepted again also has a cancelled row.
+            handle = case.deadlines.filter(deadlines.unmet_filter(), kind=K.HANDLE).first()
             if handle is not None:
                 handle.due_on = deadlines.due_date(
                     K.HANDLE, handle.started_on, extra_days=request.days
@@ -275,7 +282,7 @@ def case_decide_extension(  # type: ignore[no-untyped-def]
         return ev
 
 
-def case_reply(  # type: ignore[no-untyped-def]
+def case_reply(
     *,
     case: Case,
     by: Any,
@@ -283,18 +290,21 @@ def case_reply(  # type: ignore[no-untyped-def]
     served_on: dt.date,
     method: str,
     at: dt.datetime | None = None,
-):
+) -> CaseEvent:
     """答复意见书 served. Guard: handling unit staff; state 已受理; text; served date not in the
     future nor before acceptance; method one of ServeMethod. Effect: handling deadline met;
-    the petitioner's 30-day 复查 request window opens from the served date. Event: ``reply``."""
+    a pending extension request is closed (denied, "事项已答复"); the petitioner's 30-day 复查
+    request window opens from the served date. Event: ``reply``."""
     text = _text(text, "text", "答复意见", min_len=10)
     if method not in ServeMethod.values:
         raise DomainError("请选择送达方式", field="method")
     now = at or timezone.now()
     if served_on > deadlines.local_date(now):
         raise DomainError("送达日期不能晚于今天", field="served_on")
-    if served_on < deadlines.local_date(case.received_at):
-        raise DomainError("送达日期不能早于收到信访事项的日期", field="served_on")
+    handle = case.deadlines.filter(deadlines.unmet_filter(), kind=K.HANDLE).first()
+    accepted_on = handle.started_on if handle else deadlines.local_date(case.received_at)
+    if served_on < accepted_on:
+        raise DomainError(f"送达日期不能早于受理日期（{accepted_on:%Y-%m-%d}）", field="served_on")
     with transaction.atomic():
         ev = _transition(
             case=case,
@@ -307,12 +317,18 @@ def case_reply(  # type: ignore[no-untyped-def]
         )
         deadlines.deadlines_meet(case, {K.HANDLE}, now)
         deadlines.deadline_open(case, K.REVIEW_REQUEST, served_on)
+        # Replied in time: a request still pending can no longer be decided (state 已答复).
+        ExtensionRequest.objects.filter(case=case, state=ExtensionRequest.State.PENDING).update(
+            state=ExtensionRequest.State.DENIED,
+            decided_at=now,
+            decision_note="事项已答复，无需延期",
+        )
         return ev
 
 
-def case_evaluate(  # type: ignore[no-untyped-def]
+def case_evaluate(
     *, case: Case, by: Any, evaluation: str, comment: str = "", at: dt.datetime | None = None
-):
+) -> CaseEvent:
     """满意度评价 recorded for the petitioner. Guard: office desk staff; state 已答复; value one
     of 满意/基本满意/不满意. Event: ``evaluate``."""
     if evaluation not in Evaluation.values:

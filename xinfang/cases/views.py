@@ -22,7 +22,7 @@ from xinfang.cases.forms import (
     RepresentativeFormSet,
     validate_upload,
 )
-from xinfang.cases.models import Case, Status
+from xinfang.cases.models import OBLIGATION_KINDS, Case, Status
 from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import DomainError
@@ -95,6 +95,7 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
     open_deadlines = [d for d in case.deadlines.all() if d.is_open]
     for d in open_deadlines:
         d.state = deadlines.state_of(d.due_on, today)  # type: ignore[attr-defined]
+        d.is_window = d.kind not in OBLIGATION_KINDS  # type: ignore[attr-defined]
     events = list(case.events.select_related("actor", "actor_unit").all())
     for e in events:
         e.to_label = Status(e.to_status).label if e.to_status else ""  # type: ignore[attr-defined]
