@@ -174,9 +174,8 @@ def seed(
     rng = random.Random(seed + 1)  # not the demo sample's sequence
     now = timezone.now()
     planner = Planner(org, rng, now)
-    planner.people.used_ids |= set(
-        Petitioner.objects.filter(id_number__isnull=False).values_list("id_number", flat=True)
-    )
+    taken = Petitioner.objects.filter(id_number__isnull=False).values_list("id_number", flat=True)
+    planner.people.used_ids |= {n for n in taken if n}
     level3 = list(Category.objects.filter(level=3).values_list("id", flat=True))
     counters = {(c.unit_id, c.year): c.last for c in CaseCounter.objects.all()}
     codes = set(Case.objects.values_list("query_code", flat=True))

@@ -84,13 +84,9 @@ def _mixes(n_requests: int) -> list[tuple[str, list[dict[str, str]]]]:
 def _filter(params: dict[str, str]) -> Any:
     from xinfang.cases.selectors import CaseFilter
 
-    f = CaseFilter(
-        **{
-            k: v
-            for k, v in params.items()
-            if k in ("q", "status", "channel", "purpose", "place", "deadline", "flag")
-        }
-    )
+    f = CaseFilter()
+    for key in ("q", "status", "channel", "purpose", "place", "deadline", "flag"):
+        setattr(f, key, params.get(key, ""))
     for key in ("unit", "category"):
         if params.get(key):
             setattr(f, key, int(params[key]))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -36,10 +37,19 @@ class ApiClient:
     def act(self, case_id: int, action: str, body: Any = None) -> Any:
         return self.post(f"/cases/{case_id}/actions/{action}", body)
 
+    def upload(self, case_id: int, name: str, content: bytes, **headers: str) -> Any:
+        """``multipart/form-data`` with one file in the ``file`` field."""
+        return self.client.post(
+            f"/api/cases/{case_id}/attachments",
+            {"file": SimpleUploadedFile(name, content)},
+            headers=headers,
+        )
+
 
 def token_client(user: User) -> ApiClient:
     _, raw = ApiToken.issue(user=user, name="测试")
-    return ApiClient(Client(headers={"Authorization": f"Bearer {raw}"}))
+    # CSRF is enforced as in a browser: a token caller must get through without one.
+    return ApiClient(Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"}))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from tests.api.conftest import registration_body
 from tests.conftest import VALID_ID
-from xinfang.api import api as api_module
+from xinfang.api import access
 from xinfang.cases import services as S
 from xinfang.cases.models import Case, CaseEvent, ExtensionRequest, Status
 from xinfang.cases.transitions import ACTIONS
@@ -197,7 +197,7 @@ def test_routing_twice_is_409(world, as_user):
 def test_concurrent_change_between_read_and_write_is_409(world, as_user, monkeypatch):
     """Two clerks open the same registered case; the other one forwards it first."""
     cid = _register(world, as_user)["id"]
-    original = api_module._case_or_404
+    original = access.case_or_404
     calls: list[int] = []
 
     def stale_read(request, case_id):
@@ -207,7 +207,7 @@ def test_concurrent_change_between_read_and_write_is_409(world, as_user, monkeyp
             S.case_forward(case=Case.objects.get(pk=case_id), by=world.alice, unit=world.sibling)
         return case
 
-    monkeypatch.setattr(api_module, "_case_or_404", stale_read)
+    monkeypatch.setattr(access, "case_or_404", stale_read)
     response = as_user(world.alice).act(cid, "assign", {"unit_id": world.street.pk})
     assert response.status_code == 409
     assert response.json()["code"] == "concurrent_change"

@@ -164,3 +164,38 @@ def test_healthz(client, db):
 def test_sysadmin_cannot_register(client, world):
     login(client, world.sam)
     assert client.get(reverse("case_register")).status_code == 404
+
+
+def test_register_refuses_too_large_attachment_and_keeps_form(client, world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.ATTACHMENT_MAX_BYTES = 2048
+    login(client, world.rita)
+    data = {
+        "idempotency_key": "k3",
+        "channel": "letter",
+        "purpose": "suggestion",
+        "received_at": "2026-01-05T09:30",
+        "headcount": "1",
+        "summary": "建议修缮社区道路",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-MIN_NUM_FORMS": "1",
+        "p-MAX_NUM_FORMS": "50",
+        "p-0-name": "赵六",
+        "p-0-id_type": "resident",
+        "r-TOTAL_FORMS": "0",
+        "r-INITIAL_FORMS": "0",
+        "r-MIN_NUM_FORMS": "0",
+        "r-MAX_NUM_FORMS": "50",
+        "attachments": SimpleUploadedFile("scan.pdf", b"%PDF-1.4" + b"0" * 4096, "application/pdf"),
+    }
+    page = client.post(reverse("case_register"), data).content.decode()
+    assert "超过上限2KB" in page and "建议修缮社区道路" in page
+    assert Case.objects.count() == 0
+    data["attachments"] = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 small", "application/pdf")
+    assert client.post(reverse("case_register"), data).status_code == 302
+    case = Case.objects.get()
+    assert case.attachments.get().original_name == "scan.pdf"
+    assert case.events.filter(kind="attachment").exists()

@@ -134,6 +134,7 @@ def test_if_empty_is_a_no_op_the_second_time(db: Any) -> None:
     assert counts[0] == before + 12
     out = _load("--if-empty", "--cases", "12")
     assert "跳过" in out
+    assert "jiedai" in out and DEMO_PASSWORD in out  # `make run` shows the logins every time
     assert (Case.objects.count(), Unit.objects.count(), User.objects.count()) == counts
 
 

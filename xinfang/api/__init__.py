@@ -1,2 +1,4 @@
-"""The JSON API (Django Ninja): ``api.py`` wires HTTP to the domain services and selectors,
-``schemas.py`` holds the request/response shapes, ``auth.py`` the token and session auth."""
+"""The JSON API (Django Ninja). ``api.py`` holds the NinjaAPI instance and mounts the routers
+(``cases.py``, ``actions.py``, ``attachments.py``); ``errors.py`` shapes every error,
+``access.py`` fetches only visible cases, ``serialize.py`` builds the response dicts that
+``schemas.py`` describes, and ``auth.py`` holds the token and session auth."""

@@ -203,6 +203,15 @@ class ExtensionOut(Schema):
     requested_at: dt.datetime
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str = Field(description="上传时的文件名")
+    size: int = Field(description="大小（字节）")
+    content_type: str
+    sha256: str = Field(description="内容的 SHA-256 摘要（十六进制）")
+    uploaded_at: dt.datetime
+
+
 class CaseDetail(Schema):
     id: int
     number: str
@@ -237,6 +246,7 @@ class CaseDetail(Schema):
     events: list[EventOut]
     deadlines: list[DeadlineOut] = Field(description="未完成、未撤销的期限")
     pending_extension: ExtensionOut | None
+    attachments: list[AttachmentOut] = Field(description="附件（仅元数据），按上传时间")
     allowed_actions: list[ActionOut] = Field(description="当前用户此刻可执行的操作")
 
 

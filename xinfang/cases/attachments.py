@@ -27,6 +27,14 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 
 
+def human_size(n: int) -> str:
+    if n >= 1048576:
+        return f"{n / 1048576:.1f}MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f}KB"
+    return f"{n}字节"
+
+
 def check_upload(upload: UploadedFile) -> str:
     """Return the extension, or raise DomainError with a specific Chinese message."""
     name = upload.name or ""
@@ -39,7 +47,7 @@ def check_upload(upload: UploadedFile) -> str:
     limit = settings.ATTACHMENT_MAX_BYTES
     if size > limit:
         raise DomainError(
-            f"附件「{name}」大小为{size / 1048576:.1f}MB，超过上限{limit / 1048576:.0f}MB",
+            f"附件「{name}」大小为{human_size(size)}，超过上限{human_size(limit)}",
             field="attachments",
         )
     head = upload.read(16)

@@ -40,6 +40,15 @@ def may_register(user: Any, unit: Any) -> bool:
     )
 
 
+def may_attach(user: Any, case: Case) -> bool:
+    """Files are added by the people working the case: a case-reading post in the registering
+    office or the current handling unit itself. A leader above sees the case but does not add
+    to its file."""
+    return holds_role_over(user, case.office_unit, CASE_READERS) or holds_role_over(
+        user, case.handling_unit, CASE_READERS
+    )
+
+
 def _side_unit(action: Action, case: Case) -> Any:
     return case.office_unit if action.side == "office" else case.handling_unit
 

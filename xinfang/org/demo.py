@@ -354,6 +354,22 @@ def load_org() -> DemoOrg:
     return DemoOrg(units=units, users=users, places=places(), logins=logins)
 
 
+def existing_logins() -> list[tuple[str, str, str, str]]:
+    """The login table rows of demo users already in the database (for ``--if-empty``)."""
+    posts = {
+        (m.user.username, m.role.code): m
+        for m in Membership.objects.filter(
+            user__username__in=[u for u, _k, _r in user_specs()]
+        ).select_related("user", "unit", "role")
+    }
+    rows = []
+    for username, _unit_key, role in user_specs():
+        m = posts.get((username, role))
+        if m is not None:
+            rows.append((username, m.user.first_name, m.unit.name, m.role.name))
+    return rows
+
+
 def login_table(logins: list[tuple[str, str, str, str]]) -> str:
     """The demo logins as a fixed-width table (CJK characters count double)."""
 

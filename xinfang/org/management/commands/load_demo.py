@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from xinfang.cases.models import Case
-from xinfang.org.demo import DISTRICT_NAME, load_demo, login_table
+from xinfang.org.demo import DISTRICT_NAME, existing_logins, load_demo, login_table
 
 
 class Command(BaseCommand):
@@ -29,6 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and Case.objects.exists():
             self.stdout.write("已有信访事项，跳过演示数据（--if-empty）。")
+            logins = existing_logins()
+            if logins:
+                self.stdout.write("\n演示账号：")
+                self.stdout.write(login_table(logins))
             return
         if Case.objects.exists():
             self.stdout.write(self.style.WARNING("数据库中已有信访事项，将在其后追加演示事项。"))

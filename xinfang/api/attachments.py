@@ -1,0 +1,69 @@
+"""``POST /cases/{case_id}/attachments``: add a file to a case (metadata comes back, not a link).
+
+The checks on the file itself (type, size, content matching the extension) are
+``xinfang.cases.attachments.check_upload``'s; who may add files is ``policy.may_attach``'s.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import File, Router, UploadedFile
+from ninja.responses import Status as WithStatus
+
+from xinfang.api import access
+from xinfang.api import serialize as out
+from xinfang.api.auth import current_user
+from xinfang.api.errors import WRITE_ERRORS, with_field_map
+from xinfang.api.schemas import AttachmentOut
+from xinfang.cases.attachments import attachment_add
+from xinfang.cases.models import Case
+from xinfang.cases.policy import may_attach
+from xinfang.core.errors import PermissionDenied
+
+router = Router()
+
+# An upload changes no state, so there is no 409 to document.
+UPLOAD_ERRORS = {status: shape for status, shape in WRITE_ERRORS.items() if status != 409}
+
+
+def _kinds() -> str:
+    return "、".join(sorted(e.lstrip(".") for e in settings.ATTACHMENT_ALLOWED_EXTENSIONS))
+
+
+def _who_may_attach(case: Case) -> str:
+    units = [u.name for u in (case.office_unit, case.handling_unit) if u is not None]
+    return f"只有{'或'.join(units)}的工作人员可以为该事项上传附件"
+
+
+@router.post(
+    "/cases/{case_id}/attachments",
+    response={201: AttachmentOut, **UPLOAD_ERRORS},
+    tags=["事项附件"],
+    summary="上传附件",
+    operation_id="case_attachment_add",
+    description=(
+        "`multipart/form-data`，文件放在 `file` 字段，每次一个。"
+        f"允许的类型：{_kinds()}；"
+        f"大小上限 {settings.ATTACHMENT_MAX_BYTES / 1048576:.0f}MB；"
+        "文件开头的内容须与扩展名相符。"
+        "仅登记单位或当前承办单位的工作人员可以上传（403）；"
+        "类型、大小或内容不符时返回 400，`field` 为 `file`。"
+        "成功返回 **201** 与附件信息，事项动态新增一条「附件」。"
+        "使用登录会话时须带 `X-CSRFToken` 请求头。\n\n"
+        + inspect.cleandoc(attachment_add.__doc__ or "")
+    ),
+)
+def case_attachment_add(request: HttpRequest, case_id: int, file: File[UploadedFile]) -> Any:
+    case = access.case_or_404(request, case_id)
+    user = current_user(request)
+    if not may_attach(user, case):
+        raise PermissionDenied(_who_may_attach(case))
+    attachment = with_field_map(
+        lambda f: "file" if f == "attachments" else f,
+        lambda: attachment_add(case=case, by=user, upload=file),
+    )
+    return WithStatus(201, out.attachment(attachment))
