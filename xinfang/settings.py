@@ -83,6 +83,11 @@ SQLITE_PATH = os.environ.get("XINFANG_SQLITE_PATH", str(BASE_DIR / "var" / "xinf
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Short OLTP queries: JIT compilation cost more than it saved in the list benchmarks
+        # (bench/README.md), e.g. a content search 323 → 134 ms.
+        DATABASES["default"].setdefault("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 else:
     DATABASES = {
         "default": {

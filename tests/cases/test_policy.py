@@ -37,9 +37,11 @@ def cases(world: World) -> dict[str, Case]:
 
 
 OFFICE_CASES = {"A", "B", "C", "D", "F"}
+# The district's petition office (a department without its own division code) serves the whole
+# district: its desk and case officers also see what the street offices registered (E).
 VISIBLE: dict[str, set[str]] = {
-    "alice": OFFICE_CASES,
-    "rita": OFFICE_CASES,
+    "alice": OFFICE_CASES | {"E"},
+    "rita": OFFICE_CASES | {"E"},
     "hank": {"B", "C", "E"},  # handled by the street or below, or registered there
     "uma": {"B", "C", "E"},
     "bob": {"D"},
@@ -95,7 +97,7 @@ def test_two_posts_see_the_union(world: World, cases: dict[str, Case]) -> None:
     from xinfang.org.models import Membership, Role
 
     Membership.objects.create(user=both, unit=world.sibling, role=Role.objects.get(code=R.HANDLER))
-    assert _visible(User.objects.get(pk=both.pk), cases) == OFFICE_CASES
+    assert _visible(User.objects.get(pk=both.pk), cases) == OFFICE_CASES | {"E"}
 
 
 def test_deactivated_unit_gives_no_access(world: World, cases: dict[str, Case]) -> None:
@@ -160,3 +162,14 @@ def test_may_register_needs_desk_role_in_a_petition_office(world: World) -> None
     assert not may_register(world.rita, world.street)
     clerk = make_user("clerk", world.sibling, R.RECEPTIONIST)
     assert not may_register(clerk, world.sibling)  # not a petition office
+
+
+def test_district_office_sees_street_registered_case_but_does_not_act_for_it(
+    world: World, cases: dict[str, Case]
+) -> None:
+    street_case = cases["E"]
+    assert cases_visible_to(world.alice).filter(pk=street_case.pk).exists()
+    assert not may(world.alice, "assign", street_case)
+    assert allowed_actions(world.alice, street_case) == []
+    # The street's own handler does not gain the district view.
+    assert not cases_visible_to(world.hank).filter(pk=cases["A"].pk).exists()

@@ -30,9 +30,9 @@ from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.selectors import (
     CaseFilter,
     _petitioner_match,
+    annotate_page,
     case_list,
     case_list_page_rows,
-    first_petitioners,
 )
 from xinfang.core.errors import DomainError, PermissionDenied
 from xinfang.org.models import Unit
@@ -173,7 +173,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> Any:
     count = matching.count()
     start = (filters.page - 1) * filters.page_size
     rows = list(case_list_page_rows(matching)[start : start + filters.page_size])
-    firsts = first_petitioners(rows)
+    firsts = annotate_page(rows)
     items = [out.case_row(case, firsts.get(case.pk), today) for case in rows]
     return {"count": count, "page": filters.page, "page_size": filters.page_size, "items": items}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from xinfang.cases.models import OBLIGATION_KINDS, Case, Deadline, DeadlineKind, DeadlineRule
@@ -94,36 +94,54 @@ STATE_LABELS = {NORMAL: "正常", DUE_SOON: "临期", OVERDUE: "超期", NONE: "
 WARN_DAYS = 3
 
 
-def _open_obligations() -> QuerySet[Deadline]:
+def _open_obligation_rows() -> QuerySet[Deadline]:
     return Deadline.objects.filter(
-        case=OuterRef("pk"),
-        kind__in=OBLIGATION_KINDS,
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
-        paused=False,
+        kind__in=OBLIGATION_KINDS, met_at__isnull=True, cancelled_at__isnull=True, paused=False
     )
 
 
 def with_next_due(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """Annotate ``next_due``: the earliest open obligation due date of each case."""
-    sub = _open_obligations().values("case").annotate(m=Min("due_on")).values("m")[:1]
+    """Annotate ``next_due``: the earliest open obligation due date of each case (for a single
+    case or a small set; lists use ``next_due_by_case`` on the page's ids)."""
+    sub = (
+        _open_obligation_rows()
+        .filter(case=OuterRef("pk"))
+        .values("case")
+        .annotate(m=Min("due_on"))
+        .values("m")[:1]
+    )
     return qs.annotate(next_due=Subquery(sub))
 
 
+def next_due_by_case(case_ids: list[int]) -> dict[int, dt.date]:
+    rows = (
+        _open_obligation_rows()
+        .filter(case_id__in=case_ids)
+        .values("case_id")
+        .annotate(m=Min("due_on"))
+        .values_list("case_id", "m")
+    )
+    return dict(rows)
+
+
 def filter_deadline_state(qs: QuerySet[Case], state: str, today: dt.date) -> QuerySet[Case]:
+    """Cases whose earliest open obligation deadline is overdue / due soon / normal, or that
+    have none. Written as id subqueries over the partial index (kind, due_on) of open rows."""
     soon = today + dt.timedelta(days=WARN_DAYS)
-    open_ = _open_obligations()
+    open_ = _open_obligation_rows()
+    overdue = open_.filter(due_on__lt=today).values("case_id")
     if state == OVERDUE:
-        return qs.filter(Exists(open_.filter(due_on__lt=today)))
+        return qs.filter(pk__in=overdue)
     if state == DUE_SOON:
         return qs.filter(
-            Exists(open_.filter(due_on__gte=today, due_on__lte=soon)),
-            ~Exists(open_.filter(due_on__lt=today)),
-        )
+            pk__in=open_.filter(due_on__gte=today, due_on__lte=soon).values("case_id")
+        ).exclude(pk__in=overdue)
     if state == NORMAL:
-        return qs.filter(Exists(open_), ~Exists(open_.filter(due_on__lte=soon)))
+        return qs.filter(pk__in=open_.values("case_id")).exclude(
+            pk__in=open_.filter(due_on__lte=soon).values("case_id")
+        )
     if state == NONE:
-        return qs.filter(~Exists(open_))
+        return qs.exclude(pk__in=open_.values("case_id"))
     return qs
 
 

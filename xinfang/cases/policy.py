@@ -20,18 +20,15 @@ from xinfang.cases.models import Case
 from xinfang.cases.transitions import ACTIONS, Action
 from xinfang.core.errors import PermissionDenied, TransitionNotAllowed
 from xinfang.org import roles as R
-from xinfang.org.policy import holds_role_over, subtree_roots
+from xinfang.org.policy import holds_role_over, visible_unit_ids
 from xinfang.org.roles import CASE_READERS
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
-    roots = subtree_roots(user, CASE_READERS)
-    if not roots:
+    unit_ids = visible_unit_ids(user, CASE_READERS)
+    if not unit_ids:
         return Case.objects.none()
-    condition = Q()
-    for path in roots:
-        condition |= Q(office_unit__path__startswith=path) | Q(handling_unit__path__startswith=path)
-    return Case.objects.filter(condition)
+    return Case.objects.filter(Q(office_unit_id__in=unit_ids) | Q(handling_unit_id__in=unit_ids))
 
 
 def may_register(user: Any, unit: Any) -> bool:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from xinfang.cases import deadlines
@@ -42,6 +42,7 @@ ID_RE = re.compile(r"^\d{6,17}[\dXx]$")
 PHONE_RE = re.compile(r"^\d{7,11}$")
 PHONE_LIKE_RE = re.compile(r"^\+?[\d\s()（）-]{7,20}$")  # digits as people type a phone
 NUMBER_RE = re.compile(r"^XF-", re.IGNORECASE)
+MAX_PEOPLE_MATCHED = 500  # a common name; more than this is not a useful person search
 
 
 def _petitioner_match(q: str) -> QuerySet[Petitioner] | None:
@@ -72,8 +73,12 @@ def _search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
         condition &= Q(summary__icontains=word) | Q(content__icontains=word)
     people = _petitioner_match(q)
     if people is not None:
-        linked = CasePetitioner.objects.filter(case=OuterRef("pk"), petitioner__in=people)
-        condition = condition | Q(Exists(linked))
+        # Resolve the people first (an indexed lookup), then their cases as a plain id list:
+        # a correlated EXISTS per scanned case was the slowest part of a name search.
+        person_ids = list(people.values_list("pk", flat=True)[:MAX_PEOPLE_MATCHED])
+        if person_ids:
+            case_ids = CasePetitioner.objects.filter(petitioner_id__in=person_ids).values("case_id")
+            condition = condition | Q(pk__in=case_ids)
     if q.isdigit() and 4 <= len(q) <= 6:
         # Last digits of a case number, as a clerk reads them off a receipt.
         condition |= Q(number__endswith=q)
@@ -105,7 +110,8 @@ def case_list(user: Any, f: CaseFilter, *, today: dt.date | None = None) -> Quer
         from xinfang.org.models import Unit
 
         unit = Unit.objects.filter(pk=f.unit).first()
-        qs = qs.filter(handling_unit__path__startswith=unit.path) if unit else qs.none()
+        below = Unit.objects.filter(path__startswith=unit.path) if unit else Unit.objects.none()
+        qs = qs.filter(handling_unit_id__in=list(below.values_list("pk", flat=True)))
     if f.category:
         qs = qs.filter(category_id__in=category_subtree_ids(f.category))
     if f.place:
@@ -130,10 +136,23 @@ def case_list(user: Any, f: CaseFilter, *, today: dt.date | None = None) -> Quer
 
 
 def case_list_page_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """What a list row needs, in as few queries as possible."""
-    return deadlines.with_next_due(
+    """The rows of a list page, newest first, without the long text the list never shows.
+    Per-row extras (next due date, first petitioner) are fetched for the page only:
+    ``annotate_page``."""
+    return (
         qs.select_related("category", "handling_unit", "office_unit")
-    ).order_by("-received_at", "-id")
+        .defer("content")
+        .order_by("-received_at", "-id")
+    )
+
+
+def annotate_page(rows: list[Case]) -> dict[int, Petitioner]:
+    """Set ``next_due`` on each row (one grouped query over the page's open obligation
+    deadlines) and return each case's first petitioner (one query)."""
+    due = deadlines.next_due_by_case([c.pk for c in rows])
+    for case in rows:
+        case.next_due = due.get(case.pk)  # type: ignore[attr-defined]
+    return first_petitioners(rows)
 
 
 def first_petitioners(cases: list[Case]) -> dict[int, Petitioner]:

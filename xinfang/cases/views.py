@@ -51,7 +51,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.case_list_page_rows(qs), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    first = selectors.first_petitioners(rows)
+    first = selectors.annotate_page(rows)
     today = timezone.localdate()
     for case in rows:
         case.first_petitioner = first.get(case.pk)  # type: ignore[attr-defined]
