@@ -199,3 +199,43 @@ def test_register_refuses_too_large_attachment_and_keeps_form(client, world, set
     case = Case.objects.get()
     assert case.attachments.get().original_name == "scan.pdf"
     assert case.events.filter(kind="attachment").exists()
+
+
+def test_register_place_picker_fills_place_name(client, world):
+    login(client, world.rita)
+    page = client.get(reverse("case_register")).content.decode()
+    assert "东湖街道（110105001）" in page  # the office's jurisdiction is offered
+    data = {
+        "idempotency_key": "k4",
+        "channel": "phone",
+        "purpose": "appeal",
+        "received_at": "2026-01-05T09:30",
+        "headcount": "1",
+        "summary": "反映噪音扰民",
+        "place_code": "110105001",
+        "place_name": "",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-MIN_NUM_FORMS": "1",
+        "p-MAX_NUM_FORMS": "50",
+        "p-0-name": "钱七",
+        "p-0-id_type": "resident",
+        "r-TOTAL_FORMS": "0",
+        "r-INITIAL_FORMS": "0",
+        "r-MIN_NUM_FORMS": "0",
+        "r-MAX_NUM_FORMS": "50",
+    }
+    assert client.post(reverse("case_register"), data).status_code == 302
+    assert Case.objects.get().place_name == "东湖街道"
+
+
+def test_category_filter_includes_subcategories(client, world, register):
+    from xinfang.cases.models import Category
+
+    leaf = Category.objects.filter(level=3).select_related("parent__parent").first()
+    assert leaf is not None and leaf.parent is not None and leaf.parent.parent is not None
+    inside = register(category_id=leaf.pk, summary="分类内的事项")
+    outside = register(summary="未分类的事项")
+    login(client, world.alice)
+    page = client.get(reverse("case_list"), {"category": leaf.parent.parent.pk}).content.decode()
+    assert inside.number in page and outside.number not in page

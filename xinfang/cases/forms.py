@@ -63,7 +63,7 @@ class CaseRegisterForm(forms.Form):
     headcount = forms.IntegerField(label="人数", min_value=1, initial=1)
     group_name = forms.CharField(label="群体名称", max_length=100, required=False)
     place_code = forms.CharField(label="问题属地代码", max_length=12, required=False)
-    place_name = forms.CharField(label="问题属地", max_length=100, required=False)
+    place_name = forms.CharField(label="属地详细", max_length=100, required=False)
     summary = forms.CharField(label="诉求摘要", max_length=300)
     content = forms.CharField(
         label="详细内容", widget=forms.Textarea(attrs={"rows": 5}), required=False

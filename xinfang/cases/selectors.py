@@ -68,17 +68,18 @@ def _search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
         by_code = qs.filter(query_code=q.upper())
         if by_code.exists():
             return by_code
-    condition = Q()
-    for word in q.split():
-        condition &= Q(summary__icontains=word) | Q(content__icontains=word)
     people = _petitioner_match(q)
     if people is not None:
-        # Resolve the people first (an indexed lookup), then their cases as a plain id list:
-        # a correlated EXISTS per scanned case was the slowest part of a name search.
+        # Typed an ID number, a phone or a person's name: when such people exist, the clerk is
+        # looking for their cases — resolve the people (indexed) and filter by their case ids,
+        # without scanning every case's text.
         person_ids = list(people.values_list("pk", flat=True)[:MAX_PEOPLE_MATCHED])
         if person_ids:
             case_ids = CasePetitioner.objects.filter(petitioner_id__in=person_ids).values("case_id")
-            condition = condition | Q(pk__in=case_ids)
+            return qs.filter(pk__in=case_ids)
+    condition = Q()
+    for word in q.split():
+        condition &= Q(summary__icontains=word) | Q(content__icontains=word)
     if q.isdigit() and 4 <= len(q) <= 6:
         # Last digits of a case number, as a clerk reads them off a receipt.
         condition |= Q(number__endswith=q)

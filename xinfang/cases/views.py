@@ -22,13 +22,13 @@ from xinfang.cases.forms import (
     RepresentativeFormSet,
     validate_upload,
 )
-from xinfang.cases.models import OBLIGATION_KINDS, Case, Status
+from xinfang.cases.models import OBLIGATION_KINDS, Case, Category, Status
 from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import DomainError
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
-from xinfang.org.policy import units_with_role
+from xinfang.org.policy import jurisdiction_of, units_with_role
 
 PAGE_SIZE = 50
 
@@ -40,7 +40,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/home.html",
-        {"items": selectors.work_list(request.user), "calendar_warning": calendar_warning()},
+        {
+            "items": selectors.work_list(request.user),
+            "calendar_warning": calendar_warning(),
+            "can_register": any(
+                u.is_petition_office for u in units_with_role(request.user, R.OFFICE_STAFF)
+            ),
+        },
     )
 
 
@@ -65,6 +71,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "state_labels": deadlines.STATE_LABELS,
         "units": Unit.objects.filter(is_active=True).order_by("path"),
+        "categories": Category.objects.filter(level__lte=2, is_active=True).order_by("sort", "id"),
     }
     template = "cases/_list_table.html" if request.headers.get("HX-Request") else "cases/list.html"
     return render(request, template, context)
@@ -189,7 +196,7 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
                 headcount=d["headcount"],
                 group_name=d.get("group_name") or "",
                 place_code=d.get("place_code") or "",
-                place_name=d.get("place_name") or "",
+                place_name=d.get("place_name") or _place_name(d.get("place_code") or ""),
                 summary=d["summary"],
                 content=d.get("content") or "",
                 skip_level=d.get("skip_level") or False,
@@ -214,8 +221,26 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/register.html",
-        {"form": form, "people": people, "reps": reps, "office": office},
+        {"form": form, "people": people, "reps": reps, "office": office, "places": _places(office)},
     )
+
+
+def _places(office: Unit) -> list[Unit]:
+    """Units with a division code in the office's jurisdiction, indented by depth."""
+    root = jurisdiction_of(office)
+    units = list(
+        Unit.objects.filter(path__startswith=root.path, is_active=True)
+        .exclude(division_code="")
+        .order_by("path")
+    )
+    for u in units:
+        u.indent = "　" * (u.depth - root.depth)  # type: ignore[attr-defined]
+    return units
+
+
+def _place_name(code: str) -> str:
+    unit = Unit.objects.filter(division_code=code).first() if code else None
+    return unit.name if unit else ""
 
 
 def _attach_error(exc: DomainError, form: Any, people: Any, reps: Any) -> None:
