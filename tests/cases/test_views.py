@@ -239,3 +239,18 @@ def test_category_filter_includes_subcategories(client, world, register):
     login(client, world.alice)
     page = client.get(reverse("case_list"), {"category": leaf.parent.parent.pk}).content.decode()
     assert inside.number in page and outside.number not in page
+
+
+def test_note_is_a_new_event_and_needs_a_post(client, world, register):
+    case = register()
+    login(client, world.leo)  # sees the case, holds no post in its units
+    client.post(reverse("case_note", args=[case.pk]), {"text": "领导关注"})
+    assert not case.events.filter(kind="note").exists()
+    client.logout()
+    login(client, world.rita)
+    page = client.post(reverse("case_note", args=[case.pk]), {"text": "信访人补充了联系电话"})
+    assert "信访人补充了联系电话" in page.content.decode()
+    assert case.events.filter(kind="note", actor=world.rita).count() == 1
+    client.logout()
+    login(client, world.bob)
+    assert client.post(reverse("case_note", args=[case.pk]), {"text": "x"}).status_code == 404

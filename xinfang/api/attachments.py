@@ -1,7 +1,7 @@
 """``POST /cases/{case_id}/attachments``: add a file to a case (metadata comes back, not a link).
 
 The checks on the file itself (type, size, content matching the extension) are
-``xinfang.cases.attachments.check_upload``'s; who may add files is ``policy.may_attach``'s.
+``xinfang.cases.attachments.check_upload``'s; who may add files is ``policy.may_add_to_file``'s.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from xinfang.api.errors import WRITE_ERRORS, with_field_map
 from xinfang.api.schemas import AttachmentOut
 from xinfang.cases.attachments import attachment_add
 from xinfang.cases.models import Case
-from xinfang.cases.policy import may_attach
+from xinfang.cases.policy import may_add_to_file
 from xinfang.core.errors import PermissionDenied
 
 router = Router()
@@ -34,7 +34,7 @@ def _kinds() -> str:
     return "、".join(sorted(e.lstrip(".") for e in settings.ATTACHMENT_ALLOWED_EXTENSIONS))
 
 
-def _who_may_attach(case: Case) -> str:
+def _who_may_add_to_file(case: Case) -> str:
     units = [u.name for u in (case.office_unit, case.handling_unit) if u is not None]
     return f"只有{'或'.join(units)}的工作人员可以为该事项上传附件"
 
@@ -60,8 +60,8 @@ def _who_may_attach(case: Case) -> str:
 def case_attachment_add(request: HttpRequest, case_id: int, file: File[UploadedFile]) -> Any:
     case = access.case_or_404(request, case_id)
     user = current_user(request)
-    if not may_attach(user, case):
-        raise PermissionDenied(_who_may_attach(case))
+    if not may_add_to_file(user, case):
+        raise PermissionDenied(_who_may_add_to_file(case))
     attachment = with_field_map(
         lambda f: "file" if f == "attachments" else f,
         lambda: attachment_add(case=case, by=user, upload=file),

@@ -240,3 +240,7 @@ class DecisionForm(forms.Form):
 
 class TextForm(forms.Form):
     text = _text("内容")
+
+
+class NoteAddForm(forms.Form):
+    text = _text("备注或更正（不会修改已有记录，作为新的办理经过保存）", rows=2)

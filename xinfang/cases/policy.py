@@ -51,7 +51,7 @@ def may_register(user: Any, unit: Any) -> bool:
     )
 
 
-def may_attach(user: Any, case: Case) -> bool:
+def may_add_to_file(user: Any, case: Case) -> bool:
     """Files are added by the people working the case: a case-reading post in the registering
     office or the current handling unit itself. A leader above sees the case but does not add
     to its file."""

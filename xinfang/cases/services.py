@@ -24,11 +24,10 @@ from xinfang.cases.models import (
     ExtensionRequest,
     ServeMethod,
 )
-from xinfang.cases.policy import require
+from xinfang.cases.policy import may_add_to_file, require
 from xinfang.cases.transitions import ACTIONS
-from xinfang.core.errors import ConcurrentChange, DomainError
+from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.org.models import Unit
-from xinfang.org.policy import posts_of
 
 K = DeadlineKind
 
@@ -385,7 +384,9 @@ def _request_in_window(
             raise DomainError(
                 f"{what}期限已于{window.due_on:%Y年%m月%d日}届满（送达之日起30日），不能再提出"
             )
-        ev = _transition(case=case, by=by, action_code=code, text=reason, at=now)
+        ev = _transition(
+            case=case, by=by, action_code=code, text=reason, at=now, changes={"closed_at": None}
+        )
         window.met_at = now
         window.save(update_fields=["met_at"])
         deadlines.deadline_open(case, decide_kind, today)
@@ -452,10 +453,7 @@ def case_add_note(*, case: Case, by: Any, text: str, at: dt.datetime | None = No
     """A correction or remark: never an edit, always a new timeline row. Guard: the user can see
     the case and holds a post in its office or handling unit. Event: ``note``."""
     text = _text(text, "text", "备注内容")
-    unit_ids = {p.unit_id for p in posts_of(by)}
-    if case.office_unit_id not in unit_ids and case.handling_unit_id not in unit_ids:
-        from xinfang.core.errors import PermissionDenied
-
+    if not may_add_to_file(by, case):
         raise PermissionDenied("只有登记单位或承办单位的工作人员可以添加备注")
     return CaseEvent.objects.create(
         case=case,

@@ -18,12 +18,15 @@ from xinfang.cases.attachments import attachment_add
 from xinfang.cases.forms import (
     CaseFilterForm,
     CaseRegisterForm,
+    NoteAddForm,
     PersonFormSet,
     RepresentativeFormSet,
     validate_upload,
 )
 from xinfang.cases.models import OBLIGATION_KINDS, Case, Category, Status
+from xinfang.cases.policy import may_add_to_file
 from xinfang.cases.registration import Registration, case_register
+from xinfang.cases.services import case_add_note
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import DomainError
 from xinfang.org import roles as R
@@ -117,6 +120,8 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
         "extensions": case.extensions.all(),
         "attachments": case.attachments.all(),
         "action_labels": {code: a.label for code, a in ACTIONS.items()},
+        "note_form": NoteAddForm(),
+        "may_note": may_add_to_file(request.user, case),
     }
 
 
@@ -164,6 +169,27 @@ def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     template = (
         "cases/_detail_body.html" if request.headers.get("HX-Request") else "cases/detail.html"
     )
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def case_note(request: HttpRequest, pk: int) -> HttpResponse:
+    """A remark or correction: a new timeline row, never an edit."""
+    case = _visible_case(request, pk)
+    form = NoteAddForm(request.POST)
+    if form.is_valid():
+        try:
+            case_add_note(case=case, by=request.user, text=form.cleaned_data["text"])
+        except DomainError as exc:
+            form.add_error("text", exc.message)
+        else:
+            messages.success(request, "已添加备注")
+            form = NoteAddForm()
+    context = _detail_context(request, case)
+    context["note_form"] = form
+    context["partial"] = bool(request.headers.get("HX-Request"))
+    template = "cases/_detail_body.html" if context["partial"] else "cases/detail.html"
     return render(request, template, context)
 
 
