@@ -177,7 +177,7 @@ def seed(
     taken = Petitioner.objects.filter(id_number__isnull=False).values_list("id_number", flat=True)
     planner.people.used_ids |= {n for n in taken if n}
     level3 = list(Category.objects.filter(level=3).values_list("id", flat=True))
-    counters = {(c.unit_id, c.year): c.last for c in CaseCounter.objects.all()}
+    counters = {(c.code, c.year): c.last for c in CaseCounter.objects.all()}
     codes = set(Case.objects.values_list("query_code", flat=True))
     users = {"desk": org.user("jiedai"), "officer": org.user("banan")}
     people_pool: list[int] = list(Petitioner.objects.values_list("id", flat=True))
@@ -200,8 +200,9 @@ def seed(
                 office_key = place.street
             office = org.units[office_key]
             year = timezone.localtime(received).year
-            seq = counters.get((office.pk, year), 0) + 1
-            counters[(office.pk, year)] = seq
+            prefix = office.effective_division_code()
+            seq = counters.get((prefix, year), 0) + 1
+            counters[(prefix, year)] = seq
             code = ""
             while not code or code in codes:
                 code = "".join(rng.choices(QUERY_CODE_ALPHABET, k=10))
@@ -219,7 +220,7 @@ def seed(
             headcount = rng.randint(5, 60) if channel == "collective_visit" else 1
             k = 1 if rng.random() < 0.88 else rng.randint(2, 5)
             case = Case(
-                number=f"XF-{office.effective_division_code()}-{year}-{seq:06d}",
+                number=f"XF-{prefix}-{year}-{seq:06d}",
                 query_code=code,
                 channel=channel,
                 purpose=variant.purpose,
@@ -311,10 +312,8 @@ def seed(
         made += size
         progress(f"  bulk: {made:,}/{n:,} cases ({time.monotonic() - started:.0f} s)")
     with transaction.atomic():
-        for (unit_id, year), last in counters.items():
-            CaseCounter.objects.update_or_create(
-                unit_id=unit_id, year=year, defaults={"last": last}
-            )
+        for (prefix, year), last in counters.items():
+            CaseCounter.objects.update_or_create(code=prefix, year=year, defaults={"last": last})
     return {"seconds": time.monotonic() - started}
 
 

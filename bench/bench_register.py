@@ -6,7 +6,7 @@ one commit per case, as a clerk's form submission does it.
 
 Sequential: one process, one connection. Concurrent: ``--threads`` threads, each with its own
 connection, registering at the same petition office at once; afterwards every office's numbers
-must be unique and gap-free (1..n per office and year). Prints markdown tables.
+must be unique and gap-free (1..n per number prefix and year). Prints markdown tables.
 """
 
 from __future__ import annotations
@@ -81,23 +81,24 @@ def _row(run: str, n: int, wall: float, latencies: list[float], errors: list[str
 
 
 def _numbers_ok() -> tuple[bool, str]:
-    """Every (office, year) numbered 1..n without gaps or duplicates, counters agree."""
+    """Every (number prefix, year) numbered 1..n without gaps or duplicates, counters agree.
+    Offices without a division code of their own share their ancestor's prefix and sequence."""
     from collections import defaultdict
 
     from xinfang.cases.models import Case, CaseCounter
 
-    seqs: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for office_id, number in Case.objects.values_list("office_unit_id", "number"):
-        _xf, _code, year, seq = number.rsplit("-", 3)
-        seqs[(office_id, year)].append(int(seq))
-    counters = {(c.unit_id, str(c.year)): c.last for c in CaseCounter.objects.all()}
+    seqs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for number in Case.objects.values_list("number", flat=True):
+        _xf, code, year, seq = number.rsplit("-", 3)
+        seqs[(code, year)].append(int(seq))
+    counters = {(c.code, str(c.year)): c.last for c in CaseCounter.objects.all()}
     for key, found in seqs.items():
         if sorted(found) != list(range(1, len(found) + 1)) or counters.get(key) != len(found):
             return (
                 False,
-                f"office {key[0]} year {key[1]}: {len(found)} cases, counter {counters.get(key)}",
+                f"prefix {key[0]} year {key[1]}: {len(found)} cases, counter {counters.get(key)}",
             )
-    return True, f"{len(seqs)} office-years, {sum(len(v) for v in seqs.values())} numbers"
+    return True, f"{len(seqs)} prefix-years, {sum(len(v) for v in seqs.values())} numbers"
 
 
 def run(db: str, n: int, threads: int, n_concurrent: int, seed: int) -> None:
@@ -155,7 +156,7 @@ def run(db: str, n: int, threads: int, n_concurrent: int, seed: int) -> None:
         f"\nSQL statements per registration: {len(ctx.captured_queries) / len(probe):.1f}; "
         f"cases in the database: {Case.objects.count():,}"
     )
-    print(f"Numbers unique and gap-free per office and year: {'yes' if ok else 'NO'} ({detail})")
+    print(f"Numbers unique and gap-free per prefix and year: {'yes' if ok else 'NO'} ({detail})")
     for e in errors[:10]:
         print(f"  error: {e}")
     if not ok or errors:

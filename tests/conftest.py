@@ -134,9 +134,16 @@ def register(world: World):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
-    """Rolled-back test transactions fire no signals; drop cached calendar overrides."""
+    """Rolled-back test transactions fire no signals; drop cached calendar overrides, deadline
+    rules and registration's reference data (categories, 越级 answers)."""
+    from xinfang.cases import deadlines, registration
     from xinfang.core import workcalendar
 
-    workcalendar.clear_cache()
+    def clear() -> None:
+        workcalendar.clear_cache()
+        deadlines.clear_rule_cache()
+        registration.clear_reference_cache()
+
+    clear()
     yield
-    workcalendar.clear_cache()
+    clear()

@@ -43,6 +43,14 @@ def register_received(w: World, when: dt.datetime) -> Case:
     return case_register(by=w.rita, office=w.office, reg=registration(received_at=when))
 
 
+def set_rule(kind: str, **values: Any) -> None:
+    """Edit a rule as the admin does (``save()``: the per-process rule cache is cleared)."""
+    row = DeadlineRule.objects.get(kind=kind)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save()
+
+
 def route_due(case: Case) -> dt.date:
     return Deadline.objects.get(case=case, kind=K.ROUTE).due_on
 
@@ -77,7 +85,7 @@ def test_received_date_is_the_local_date(world: World) -> None:
 
 def test_rule_changed_to_working_days_applies_to_new_cases_only(world: World) -> None:
     before = register_received(world, received(2025, 9, 20))
-    DeadlineRule.objects.filter(kind=K.ROUTE).update(working_days=True)
+    set_rule(K.ROUTE, working_days=True)
     after = register_received(world, received(2025, 9, 20))
     # The 15th working day after Sat 09-20: 22–26 (5), 28–30 (8), 10-09..11 (11), 13–16 (15).
     assert route_due(after) == dt.date(2025, 10, 16)
@@ -85,12 +93,12 @@ def test_rule_changed_to_working_days_applies_to_new_cases_only(world: World) ->
 
 
 def test_rule_without_roll_keeps_a_holiday_due_date(world: World) -> None:
-    DeadlineRule.objects.filter(kind=K.ROUTE).update(roll_to_workday=False)
+    set_rule(K.ROUTE, roll_to_workday=False)
     assert route_due(register_received(world, received(2025, 9, 20))) == dt.date(2025, 10, 5)
 
 
 def test_rule_days_are_data(world: World) -> None:
-    DeadlineRule.objects.filter(kind=K.ROUTE).update(days=10)
+    set_rule(K.ROUTE, days=10)
     assert route_due(register_received(world, received(2025, 9, 20))) == dt.date(2025, 9, 30)
 
 
@@ -121,7 +129,7 @@ def test_handle_deadline_over_the_holiday(world: World) -> None:
 
 
 def test_working_day_handle_rule_and_extension(world: World) -> None:
-    DeadlineRule.objects.filter(kind=K.HANDLE).update(days=10, working_days=True)
+    set_rule(K.HANDLE, days=10, working_days=True)
     case = register_received(world, received(2025, 9, 22))
     S.case_assign(case=case, by=world.alice, unit=world.street, at=received(2025, 9, 24))
     S.case_sign_in(case=case, by=world.hank, at=received(2025, 9, 25))

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError
 from django.utils import timezone
 
 from tests.conftest import VALID_ID, World, make_user, registration
 from xinfang.cases import deadlines
+from xinfang.cases import registration as registration_module
 from xinfang.cases.models import (
     Case,
     CaseCounter,
@@ -27,6 +31,7 @@ from xinfang.cases.registration import QUERY_CODE_ALPHABET, case_register
 from xinfang.core.errors import DomainError, PermissionDenied
 from xinfang.core.idcard import id_check_digit
 from xinfang.org import roles as R
+from xinfang.org.models import Unit, UnitType
 from xinfang.people.models import Petitioner
 from xinfang.people.services import PetitionerInput
 
@@ -60,16 +65,73 @@ def test_case_numbers_follow_format_and_are_gap_free(world: World, register: Reg
         assert m.group(1) == "110105"  # the office has no code: the district's is used
         assert m.group(2) == str(year)
         assert int(m.group(3)) == i
-    assert CaseCounter.objects.get(unit=world.office, year=year).last == 3
+    assert CaseCounter.objects.get(code="110105", year=year).last == 3
 
 
-def test_each_office_numbers_its_own_sequence(world: World, register: Register) -> None:
+def test_an_office_with_its_own_code_numbers_its_own_sequence(
+    world: World, register: Register
+) -> None:
     register()
     register()
     sue = make_user("sue", world.street, R.RECEPTIONIST)
     at_street = case_register(by=sue, office=world.street, reg=registration())
     year = timezone.localtime(timezone.now()).year
     assert at_street.number == f"XF-110105001-{year}-000001"
+
+
+def test_offices_sharing_a_division_code_share_one_sequence(world: World) -> None:
+    """区信访局 and a 接待中心 have no code of their own: both number under the district's."""
+    centre = Unit.objects.create(
+        name="区信访接待中心",
+        unit_type=UnitType.DEPARTMENT,
+        parent=world.district,
+        is_petition_office=True,
+    )
+    clerk = make_user("clerk", centre, R.RECEPTIONIST)
+    year = timezone.localtime(timezone.now()).year
+    cases = []
+    for i in range(4):
+        by, office = (world.rita, world.office) if i % 2 == 0 else (clerk, centre)
+        cases.append(case_register(by=by, office=office, reg=registration()))
+    assert [c.number for c in cases] == [f"XF-110105-{year}-{i:06d}" for i in range(1, 5)]
+    assert [c.office_unit for c in cases] == [world.office, centre] * 2
+    assert list(CaseCounter.objects.values_list("code", "year", "last")) == [("110105", year, 4)]
+
+
+def test_counter_of_a_new_year_starts_at_one(world: World, register: Register) -> None:
+    register()
+    next_year = timezone.now() + dt.timedelta(days=366)
+    case = case_register(by=world.rita, office=world.office, reg=registration(), at=next_year)
+    year = timezone.localtime(next_year).year
+    assert case.number == f"XF-110105-{year}-000001"
+    assert CaseCounter.objects.get(code="110105", year=year).last == 1
+
+
+def test_query_code_collision_registers_again_with_a_new_code(
+    world: World, register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No pre-check: the unique constraint catches a taken code, the whole registration is
+    rolled back (its number too) and made again with a fresh code."""
+    first = register()
+    draws = iter([first.query_code, first.query_code, "ABCDEFGHJK"])
+    monkeypatch.setattr(registration_module, "_new_query_code", lambda: next(draws))
+    second = register(petitioners=[person("11010519800101001", "王五")])
+    assert second.query_code == "ABCDEFGHJK"
+    assert second.number.endswith("-000002")
+    assert Case.objects.count() == 2
+    assert Petitioner.objects.filter(id_number=id18("11010519800101001")).count() == 1
+    year = timezone.localtime(timezone.now()).year
+    assert CaseCounter.objects.get(code="110105", year=year).last == 2
+
+
+def test_query_code_collision_gives_up_after_three_draws(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = register()
+    monkeypatch.setattr(registration_module, "_new_query_code", lambda: first.query_code)
+    with pytest.raises(IntegrityError):
+        register()
+    assert Case.objects.count() == 1
 
 
 def test_query_code_is_ten_characters_of_the_phone_safe_alphabet(register: Register) -> None:
@@ -212,18 +274,116 @@ def test_other_person_same_category_is_not_repeat(register: Register) -> None:
     assert other.related_to_id is None
 
 
-def test_skip_level_when_lower_office_not_visited_first(world: World, register: Register) -> None:
-    case = register(place_code="110105001", place_name="东湖街道")
+@dataclass
+class Levels:
+    """市 → 区 → 街道 → 社区, petition offices at city, district and street level."""
+
+    city_office: Unit
+    district_office: Unit
+    street: Unit
+    other_street: Unit
+    community_code: str
+
+
+@pytest.fixture
+def levels(world: World) -> Levels:
+    city = Unit.objects.create(name="示范市", unit_type=UnitType.OTHER, division_code="370200")
+    city_office = Unit.objects.create(
+        name="市信访局", unit_type=UnitType.DEPARTMENT, parent=city, is_petition_office=True
+    )
+    district = Unit.objects.create(
+        name="市南区", unit_type=UnitType.DISTRICT, parent=city, division_code="370202"
+    )
+    district_office = Unit.objects.create(
+        name="市南区信访局", unit_type=UnitType.DEPARTMENT, parent=district, is_petition_office=True
+    )
+    street = Unit.objects.create(
+        name="八大湖街道",
+        unit_type=UnitType.STREET,
+        parent=district,
+        division_code="370202001",
+        is_petition_office=True,
+    )
+    other_street = Unit.objects.create(
+        name="金门路街道",
+        unit_type=UnitType.STREET,
+        parent=district,
+        division_code="370202002",
+        is_petition_office=True,
+    )
+    Unit.objects.create(
+        name="湛山社区",
+        unit_type=UnitType.COMMUNITY,
+        parent=street,
+        division_code="370202001003",
+    )
+    for office in (city_office, district_office, street, other_street):
+        make_user(f"desk{office.pk}", office, R.RECEPTIONIST)
+    return Levels(city_office, district_office, street, other_street, "370202001003")
+
+
+def register_at(office: Unit, **overrides: Any) -> Case:
+    by = User.objects.get(username=f"desk{office.pk}")
+    return case_register(by=by, office=office, reg=registration(**overrides))
+
+
+def test_community_matter_at_its_street_is_not_skip_level(levels: Levels) -> None:
+    assert not register_at(levels.street, place_code=levels.community_code).is_skip_level
+
+
+def test_community_matter_at_the_district_office_is_the_next_level_up(levels: Levels) -> None:
+    # The street (competent) and the district (next level up, via its 区信访局) are both allowed.
+    assert not register_at(levels.district_office, place_code=levels.community_code).is_skip_level
+
+
+def test_community_matter_at_the_city_office_skips_a_level(levels: Levels) -> None:
+    case = register_at(levels.city_office, place_code=levels.community_code)
     assert case.is_skip_level
+    assert Case.objects.filter(is_skip_level=True).count() == 1
 
 
-def test_not_skip_level_after_petitioning_the_lower_office(
+def test_place_code_below_a_known_unit_uses_the_longest_known_prefix(levels: Levels) -> None:
+    # A community the tree does not list, and the street's own code: street → district → city.
+    assert register_at(levels.city_office, place_code="370202001009").is_skip_level
+    assert register_at(levels.city_office, place_code="370202001").is_skip_level
+    # A district-wide matter at the city: the city is the next level up.
+    assert not register_at(levels.city_office, place_code="370202").is_skip_level
+
+
+def test_unknown_place_code_is_not_skip_level(levels: Levels) -> None:
+    for code in ("510104001001", "3702", "abc", ""):
+        assert not register_at(levels.city_office, place_code=code).is_skip_level
+
+
+def test_other_jurisdictions_matter_is_not_skip_level(levels: Levels) -> None:
+    # A matter of 八大湖街道 brought to 金门路街道: not its jurisdiction (告知), not 越级.
+    assert not register_at(levels.other_street, place_code=levels.community_code).is_skip_level
+
+
+def test_clerks_skip_level_flag_always_wins(levels: Levels) -> None:
+    own = register_at(levels.street, place_code=levels.community_code, skip_level=True)
+    assert own.is_skip_level
+    assert register_at(levels.street, skip_level=True).is_skip_level
+
+
+def test_skip_level_follows_changes_to_the_unit_tree(levels: Levels) -> None:
+    """The answer is cached per process; editing a unit clears it."""
+    assert register_at(levels.city_office, place_code=levels.community_code).is_skip_level
+    # The street loses its petition office: the district becomes competent, the city next up.
+    levels.street.is_petition_office = False
+    levels.street.save()
+    assert not register_at(levels.city_office, place_code=levels.community_code).is_skip_level
+
+
+def test_district_office_registering_a_street_matter_is_not_skip_level(
     world: World, register: Register
 ) -> None:
+    # Changed from the old rule (越级 whenever the street has its own 信访办 and the person had
+    # not been there first): under the 2022 regulation the district is the next level up.
+    assert not register(place_code="110105001", place_name="东湖街道").is_skip_level
     sue = make_user("sue", world.street, R.RECEPTIONIST)
     case_register(by=sue, office=world.street, reg=registration())
-    case = register(place_code="110105001", place_name="东湖街道")
-    assert not case.is_skip_level
+    assert not register(place_code="110105001", place_name="东湖街道").is_skip_level
 
 
 def test_not_skip_level_without_lower_petition_office(world: World, register: Register) -> None:
@@ -266,7 +426,7 @@ def test_same_idempotency_key_returns_the_first_case(world: World, register: Reg
     assert Case.objects.count() == 1
     assert CaseEvent.objects.count() == 1
     year = timezone.localtime(timezone.now()).year
-    assert CaseCounter.objects.get(unit=world.office, year=year).last == 1
+    assert CaseCounter.objects.get(code="110105", year=year).last == 1
     assert register(idempotency_key="form-2").pk != first.pk
 
 

@@ -98,19 +98,24 @@ class Category(models.Model):
 
 
 class CaseCounter(models.Model):
-    """Last number issued per registering unit and year (gap-free case numbers)."""
+    """Last number issued per number prefix and year (gap-free case numbers).
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    Keyed by the prefix (the registering office's effective division code), not by the unit:
+    offices without a code of their own share their ancestor's, and so one sequence — two
+    counters under one prefix would issue the same number twice.
+    """
+
+    code = models.CharField("编号前缀（行政区划代码）", max_length=12)
     year = models.PositiveSmallIntegerField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["unit", "year"], name="case_counter_unique"),
+            models.UniqueConstraint(fields=["code", "year"], name="case_counter_code_year"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit_id}/{self.year}: {self.last}"
+        return f"{self.code}/{self.year}: {self.last}"
 
 
 class Case(models.Model):
@@ -318,10 +323,12 @@ class Deadline(models.Model):
         verbose_name_plural = "期限"
         ordering = ["due_on"]
         indexes = [
-            # Sweeps and the 临期/超期 filters look only at open obligations by due date.
+            # Sweeps and the 临期/超期 filters look only at open deadlines of the obligation
+            # kinds by due date (the petitioner's request windows stay open for ever: the kind
+            # leads so they are skipped, not read).
             models.Index(
-                fields=["due_on", "case"],
-                name="deadline_open_due",
+                fields=["kind", "due_on", "case"],
+                name="deadline_open_kind_due",
                 condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True),
             ),
             models.Index(fields=["case", "kind"], name="deadline_case_kind"),

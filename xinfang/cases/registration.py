@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from xinfang.cases import deadlines
@@ -36,6 +39,8 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over a phone
 QUERY_CODE_LENGTH = 10
 WRITTEN_CHANNELS = {Channel.LETTER, Channel.ONLINE, Channel.EMAIL, Channel.FAX}
+QUERY_CODE_ATTEMPTS = 3
+REFERENCE_CACHE_TTL_SECONDS = 60.0
 
 
 @dataclass
@@ -83,30 +88,124 @@ def _clean(reg: Registration, now: dt.datetime) -> None:
     people = len(reg.petitioners) + len(reg.representatives)
     if reg.headcount < people:
         reg.headcount = people
-    if reg.category_id and not Category.objects.filter(pk=reg.category_id).exists():
+    if reg.category_id and not _category_exists(reg.category_id):
         raise DomainError("内容分类不存在，请重新选择", field="category")
 
 
-def _next_number(unit: Unit, year: int) -> str:
-    """Gap-free per unit and year: the counter row is incremented inside the registration's
-    transaction, so a rolled-back registration gives its number back. The UPDATE takes the row
-    (PostgreSQL) or database (SQLite, IMMEDIATE) write lock, serialising concurrent clerks."""
-    updated = CaseCounter.objects.filter(unit=unit, year=year).update(last=F("last") + 1)
-    if not updated:
+# --- per-process cache of reference data ---------------------------------------------------
+#
+# Registration reads two kinds of reference data on every case: whether the chosen category
+# exists, and the unit tree for the 越级 flag. Both change rarely and only by administrators, so
+# they are kept per process the way ``workcalendar`` keeps the calendar: saves and deletes of
+# ``Unit``/``Category`` clear the cache in this process (at once and again on commit); other
+# processes pick changes up within ``REFERENCE_CACHE_TTL_SECONDS``, as do bulk ``update()``
+# calls, which send no signals. Only facts that stay safe when up to a minute old are kept:
+# categories known to exist (a category in use cannot be deleted: PROTECT) and the derived
+# 越级 flag. The case number's prefix is never cached.
+
+
+class _Reference:
+    """One generation of cached reference data; replaced wholesale, never half-cleared."""
+
+    __slots__ = ("categories", "created", "skip_level")
+
+    def __init__(self) -> None:
+        self.created = time.monotonic()
+        self.categories: set[int] = set()
+        self.skip_level: dict[tuple[int, str, str, str], bool] = {}
+
+
+_reference = _Reference()
+
+
+def clear_reference_cache() -> None:
+    """Forget cached categories and 越级 answers (tests, and the signal receivers below)."""
+    global _reference
+    _reference = _Reference()
+
+
+def _cached() -> _Reference:
+    global _reference
+    state = _reference
+    if time.monotonic() - state.created > REFERENCE_CACHE_TTL_SECONDS:
+        state = _reference = _Reference()
+    return state
+
+
+@receiver(post_save, sender=Unit, dispatch_uid="registration_unit_saved")
+@receiver(post_delete, sender=Unit, dispatch_uid="registration_unit_deleted")
+@receiver(post_save, sender=Category, dispatch_uid="registration_category_saved")
+@receiver(post_delete, sender=Category, dispatch_uid="registration_category_deleted")
+def _reference_changed(sender: type, **kwargs: Any) -> None:
+    clear_reference_cache()
+    # Clear again after commit: another thread may have re-read the old rows meanwhile.
+    transaction.on_commit(clear_reference_cache, using=kwargs.get("using"))
+
+
+def _category_exists(category_id: int) -> bool:
+    known = _cached().categories
+    if category_id in known:
+        return True
+    if Category.objects.filter(pk=category_id).exists():
+        known.add(category_id)
+        return True
+    return False
+
+
+def _counter_next(code: str, year: int) -> int:
+    """The next sequence number of ``code``/``year``: one ``UPDATE … RETURNING`` (PostgreSQL,
+    SQLite ≥ 3.35), or UPDATE then SELECT on an older SQLite; the row is created on the first
+    number of the year."""
+    connection = connections[router.db_for_write(CaseCounter)]
+    for _attempt in range(2):
+        if connection.features.can_return_columns_from_insert:  # RETURNING is available
+            qn = connection.ops.quote_name
+            sql = (
+                f"UPDATE {qn(CaseCounter._meta.db_table)} SET {qn('last')} = {qn('last')} + 1 "
+                f"WHERE {qn('code')} = %s AND {qn('year')} = %s RETURNING {qn('last')}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [code, year])
+                row = cursor.fetchone()
+            if row is not None:
+                return int(row[0])
+        elif CaseCounter.objects.filter(code=code, year=year).update(last=F("last") + 1):
+            return CaseCounter.objects.values_list("last", flat=True).get(code=code, year=year)
         try:
-            with transaction.atomic():
-                CaseCounter.objects.create(unit=unit, year=year, last=1)
+            with transaction.atomic(using=connection.alias):
+                CaseCounter.objects.create(code=code, year=year, last=1)
+            return 1
         except IntegrityError:
-            CaseCounter.objects.filter(unit=unit, year=year).update(last=F("last") + 1)
-    seq = CaseCounter.objects.get(unit=unit, year=year).last
-    return f"XF-{unit.effective_division_code()}-{year}-{seq:06d}"
+            continue  # another clerk created the row a moment ago: increment theirs
+    raise IntegrityError(f"case counter {code}/{year} could not be created")
+
+
+def _next_number(office: Unit, year: int) -> str:
+    """Gap-free per number prefix and year. The prefix is the office's effective division code,
+    shared by every office without a code of its own under the same unit, so the counter is
+    keyed by the prefix, not by the office. It is incremented inside the registration's
+    transaction, so a rolled-back registration gives its number back; the UPDATE takes the row
+    (PostgreSQL) or database (SQLite, IMMEDIATE) write lock, serialising concurrent clerks."""
+    code = office.effective_division_code()
+    return f"XF-{code}-{year}-{_counter_next(code, year):06d}"
 
 
 def _new_query_code() -> str:
-    while True:
-        code = "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
-        if not Case.objects.filter(query_code=code).exists():
-            return code
+    """A random code; uniqueness is the constraint's job (see ``_QueryCodeTaken``)."""
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+
+
+class _QueryCodeTaken(IntegrityError):
+    """The drawn query code exists already (about 1 in 10¹⁵ per case): register again."""
+
+
+def _is_query_code_clash(exc: IntegrityError) -> bool:
+    """By the violated constraint, never by the message text (it may quote user data)."""
+    diag = getattr(exc.__cause__, "diag", None)
+    if diag is not None:  # PostgreSQL (psycopg): constraint "cases_case_query_code_key"
+        return "query_code" in (diag.constraint_name or "")
+    # SQLite: "UNIQUE constraint failed: cases_case.query_code" (no values in the message).
+    return str(exc).endswith(f"{Case._meta.db_table}.query_code")
 
 
 def _earlier_case(people: list[Petitioner], group: PetitionerGroup | None, reg: Registration):  # type: ignore[no-untyped-def]
@@ -125,30 +224,66 @@ def _earlier_case(people: list[Petitioner], group: PetitionerGroup | None, reg: 
     return None
 
 
-def _is_skip_level(office: Unit, reg: Registration, people: list[Petitioner]) -> bool:
-    """越级: the clerk says so, or the matter's place has its own petition office below this one
-    and none of these people has petitioned there first."""
+def _is_skip_level(office: Unit, reg: Registration) -> bool:
+    """越级 (信访工作条例 2022: a petition goes to the competent level or the next one up;
+    only going past that is 越级). The clerk's ``skip_level`` always wins. Otherwise:
+
+    1. the place's unit: in the registering office's tree, the unit whose division code is the
+       longest prefix of ``place_code`` (codes of 6/9/12 digits); unknown place → not 越级;
+    2. the petition levels from that unit upwards: units that are themselves an active petition
+       office, or have an active petition office without a code of its own as a direct child
+       (the district with its 区信访局);
+    3. the registering office's jurisdiction: the office if it has its own division code, else
+       its nearest ancestor that has one.
+
+    Jurisdiction at index 0 (competent level) or 1 (next level up) of those levels → not 越级;
+    index ≥ 2 → 越级; not among them (another jurisdiction's matter) → not 越级.
+    """
     if reg.skip_level:
         return True
-    if not reg.place_code:
+    code = reg.place_code.strip()
+    if not code.isdigit() or len(code) < 6:
         return False
-    # The office is often a department beside the lower offices (区信访局 and 东湖街道 are both
-    # children of the district), so search the jurisdiction it serves, not its own subtree.
-    jurisdiction = office
-    while not jurisdiction.division_code and jurisdiction.parent is not None:
-        jurisdiction = jurisdiction.parent
-    lower = (
-        Unit.objects.filter(
-            division_code=reg.place_code,
-            is_petition_office=True,
-            path__startswith=jurisdiction.path,
-        )
-        .exclude(pk__in=[office.pk, jurisdiction.pk])
-        .first()
+    key = (office.pk, office.path, office.division_code, code)
+    cache = _cached().skip_level
+    answer = cache.get(key)
+    if answer is None:
+        answer = cache[key] = _levels_skipped(office, code)
+    return answer
+
+
+def _path_ids(path: str) -> list[int]:
+    """Ids on a materialised path, the unit itself first, then upwards to the root."""
+    return [int(part) for part in reversed(path.split(".")) if part]
+
+
+def _levels_skipped(office: Unit, place_code: str) -> bool:
+    root = office.path.split(".", 1)[0] + "."
+    prefixes = [place_code[:n] for n in range(6, len(place_code) + 1)]
+    candidates = Unit.objects.filter(path__startswith=root, division_code__in=prefixes)
+    place = max(
+        candidates.values_list("division_code", "path"),
+        key=lambda row: (len(row[0]), -row[1].count("."), row[1]),
+        default=None,
     )
-    if lower is None:
+    if place is None:
         return False
-    return not Case.objects.filter(office_unit=lower, parties__petitioner__in=people).exists()
+    chain = _path_ids(place[1])
+    office_up = _path_ids(office.path)
+    rows = Unit.objects.filter(
+        Q(pk__in=chain)
+        | Q(pk__in=office_up)
+        | Q(parent_id__in=chain, is_petition_office=True, is_active=True, division_code="")
+    ).values_list("pk", "parent_id", "division_code", "is_petition_office", "is_active")
+    units = {pk: (code, is_office and active) for pk, _p, code, is_office, active in rows}
+    with_office_child = {
+        parent for pk, parent, code, is_office, active in rows if is_office and active and not code
+    }
+    levels = [pk for pk in chain if pk in units and (units[pk][1] or pk in with_office_child)]
+    jurisdiction = next((pk for pk in office_up if pk in units and units[pk][0]), None)
+    if jurisdiction not in levels:
+        return False
+    return levels.index(jurisdiction) >= 2
 
 
 def case_register(
@@ -178,16 +313,23 @@ def case_register(
     _clean(reg, now)
     cleaned = [clean_petitioner(p, prefix=f"p{i}_") for i, p in enumerate(reg.petitioners)]
     cleaned_reps = [clean_petitioner(p, prefix=f"r{i}_") for i, p in enumerate(reg.representatives)]
-    try:
-        with transaction.atomic():
-            return _register(by, office, reg, cleaned, cleaned_reps, idempotency_key, now)
-    except IntegrityError:
-        # A concurrent retry of the same form won the race: return its case.
-        if idempotency_key:
-            existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
-        raise
+    for attempt in range(1, QUERY_CODE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _register(by, office, reg, cleaned, cleaned_reps, idempotency_key, now)
+        except _QueryCodeTaken:
+            # Everything rolled back, the number included: register again with a new code.
+            # Cheaper than a savepoint around every insert for a 1-in-10¹⁵ event.
+            if attempt == QUERY_CODE_ATTEMPTS:
+                raise
+        except IntegrityError:
+            # A concurrent retry of the same form won the race: return its case.
+            if idempotency_key:
+                existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return existing
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _register(
@@ -208,30 +350,36 @@ def _register(
     everyone = people + [r for r in reps if r not in people]
     earlier = _earlier_case(everyone, group, reg)
     year = timezone.localtime(now).year
-    case = Case.objects.create(
-        number=_next_number(office, year),
-        query_code=_new_query_code(),
-        idempotency_key=idempotency_key or None,
-        channel=reg.channel,
-        purpose=reg.purpose,
-        category_id=reg.category_id,
-        place_code=reg.place_code,
-        place_name=reg.place_name,
-        summary=reg.summary.strip(),
-        content=reg.content,
-        received_at=reg.received_at,
-        headcount=reg.headcount,
-        group=group,
-        is_repeat=earlier is not None,
-        related_to=earlier,
-        is_skip_level=_is_skip_level(office, reg, everyone),
-        is_collective=reg.headcount >= COLLECTIVE_HEADCOUNT,
-        is_joint=reg.channel in WRITTEN_CHANNELS and len(people) > 1,
-        status=Status.REGISTERED,
-        office_unit=office,
-        registered_by=by,
-        registered_at=now,
-    )
+    number = _next_number(office, year)
+    try:
+        case = Case.objects.create(
+            number=number,
+            query_code=_new_query_code(),
+            idempotency_key=idempotency_key or None,
+            channel=reg.channel,
+            purpose=reg.purpose,
+            category_id=reg.category_id,
+            place_code=reg.place_code,
+            place_name=reg.place_name,
+            summary=reg.summary.strip(),
+            content=reg.content,
+            received_at=reg.received_at,
+            headcount=reg.headcount,
+            group=group,
+            is_repeat=earlier is not None,
+            related_to=earlier,
+            is_skip_level=_is_skip_level(office, reg),
+            is_collective=reg.headcount >= COLLECTIVE_HEADCOUNT,
+            is_joint=reg.channel in WRITTEN_CHANNELS and len(people) > 1,
+            status=Status.REGISTERED,
+            office_unit=office,
+            registered_by=by,
+            registered_at=now,
+        )
+    except IntegrityError as exc:
+        if _is_query_code_clash(exc):
+            raise _QueryCodeTaken from exc
+        raise
     links = [
         CasePetitioner(
             case=case,
