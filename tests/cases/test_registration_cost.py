@@ -81,7 +81,7 @@ def test_changes_without_signals_are_seen_after_the_ttl(
     assert deadlines.rule_for(K.ROUTE).days == 15
     DeadlineRule.objects.filter(kind=K.ROUTE).update(days=20)
     assert deadlines.rule_for(K.ROUTE).days == 15
-    monkeypatch.setattr(deadlines, "RULE_CACHE_TTL_SECONDS", -1.0)
+    monkeypatch.setattr(deadlines._rules, "ttl", -1.0)
     assert deadlines.rule_for(K.ROUTE).days == 20
 
 

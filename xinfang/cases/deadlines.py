@@ -4,28 +4,22 @@ Due dates come from the rule table (``DeadlineRule``, data an admin edits) and t
 module (``xinfang.core.workcalendar``). The 正常/临期/超期 state of a case is read from its open
 obligation deadlines, so lists and sweeps find due cases by index, not by scanning cases.
 
-Rule cache: every deadline opened reads its rule, so the rule rows are read once into a dict by
-kind and kept per process, the same way ``workcalendar`` keeps the calendar: saves and deletes
-of ``DeadlineRule`` clear it in this process (at once and again on commit); other processes
-pick changes up within ``RULE_CACHE_TTL_SECONDS``, as do bulk ``update()`` calls, which send
-no signals.
+Rule cache: every deadline opened reads its rule, so the rule rows are kept per process in a
+``core.refcache.ReferenceCache`` (cleared by an admin's edit; other processes catch up within
+its TTL).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
-from typing import Any
 
-from django.db import transaction
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from xinfang.cases.models import OBLIGATION_KINDS, Case, Deadline, DeadlineKind, DeadlineRule
 from xinfang.core import workcalendar
+from xinfang.core.refcache import ReferenceCache
 
 # The national time limits (信访工作条例), seeded into DeadlineRule and used if a row is missing.
 NATIONAL_RULES: dict[str, tuple[int, str]] = {
@@ -48,28 +42,6 @@ class RuleSpec:
     warn_days: int
 
 
-RULE_CACHE_TTL_SECONDS = 60.0
-
-
-class _Rules:
-    """One generation of cached rules; replaced wholesale so readers never see a half-clear."""
-
-    __slots__ = ("by_kind", "created")
-
-    def __init__(self, by_kind: dict[str, RuleSpec] | None = None) -> None:
-        self.created = time.monotonic()
-        self.by_kind = by_kind
-
-
-_rules = _Rules()
-
-
-def clear_rule_cache() -> None:
-    """Forget the cached rules (tests, and the signal receivers below)."""
-    global _rules
-    _rules = _Rules()
-
-
 def _load_rules() -> dict[str, RuleSpec]:
     """Every kind: its row, or the national limit when an administrator removed the row."""
     specs = {kind: RuleSpec(days, False, True, 3) for kind, (days, _) in NATIONAL_RULES.items()}
@@ -78,22 +50,15 @@ def _load_rules() -> dict[str, RuleSpec]:
     return specs
 
 
+# Registration reads the rules several times per case; an admin's edit clears the cache.
+_rules: ReferenceCache[dict[str, RuleSpec]] = ReferenceCache(
+    _load_rules, name="deadline_rules", watch=[DeadlineRule]
+)
+clear_rule_cache = _rules.clear
+
+
 def rule_for(kind: str) -> RuleSpec:
-    global _rules
-    state = _rules
-    if state.by_kind is None or time.monotonic() - state.created > RULE_CACHE_TTL_SECONDS:
-        state = _rules = _Rules(_load_rules())
-    assert state.by_kind is not None
-    return state.by_kind[kind]
-
-
-@receiver(post_save, sender=DeadlineRule, dispatch_uid="deadline_rule_saved")
-@receiver(post_delete, sender=DeadlineRule, dispatch_uid="deadline_rule_deleted")
-def _rule_changed(sender: type, **kwargs: Any) -> None:
-    """Drop the cached rules whenever an administrator edits one."""
-    clear_rule_cache()
-    # Clear again after commit: another thread may have re-read the old rows meanwhile.
-    transaction.on_commit(clear_rule_cache, using=kwargs.get("using"))
+    return _rules.get()[kind]
 
 
 def due_date(kind: str, start: dt.date, *, extra_days: int = 0) -> dt.date:

@@ -192,6 +192,8 @@ class Case(models.Model):
             models.Index(fields=["received_at"], name="case_received"),
             models.Index(fields=["office_unit", "received_at"], name="case_office_recv"),
             models.Index(fields=["handling_unit", "status"], name="case_handling_status"),
+            # Counting a status × channel filter without visiting the table.
+            models.Index(fields=["channel", "status"], name="case_channel_status"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(headcount__gte=1), name="case_headcount_pos"),

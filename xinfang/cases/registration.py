@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from xinfang.cases import deadlines
@@ -29,6 +26,7 @@ from xinfang.cases.models import (
 )
 from xinfang.cases.policy import may_register
 from xinfang.core.errors import DomainError, PermissionDenied
+from xinfang.core.refcache import ReferenceCache
 from xinfang.org.models import Unit
 from xinfang.people.models import Petitioner, PetitionerGroup
 from xinfang.people.services import PetitionerInput, clean_petitioner, petitioner_resolve
@@ -95,51 +93,32 @@ def _clean(reg: Registration, now: dt.datetime) -> None:
 # --- per-process cache of reference data ---------------------------------------------------
 #
 # Registration reads two kinds of reference data on every case: whether the chosen category
-# exists, and the unit tree for the 越级 flag. Both change rarely and only by administrators, so
-# they are kept per process the way ``workcalendar`` keeps the calendar: saves and deletes of
-# ``Unit``/``Category`` clear the cache in this process (at once and again on commit); other
-# processes pick changes up within ``REFERENCE_CACHE_TTL_SECONDS``, as do bulk ``update()``
-# calls, which send no signals. Only facts that stay safe when up to a minute old are kept:
-# categories known to exist (a category in use cannot be deleted: PROTECT) and the derived
-# 越级 flag. The case number's prefix is never cached.
+# exists, and the unit tree for the 越级 flag. Both change rarely and only by administrators,
+# so they are kept per process in a ``core.refcache.ReferenceCache`` (saves and deletes of
+# ``Unit``/``Category`` clear it; other processes catch up within the TTL). Only facts that
+# stay safe when up to a minute old are kept: categories known to exist (a category in use
+# cannot be deleted: PROTECT) and the derived 越级 flag. The case number's prefix is never
+# cached.
 
 
 class _Reference:
-    """One generation of cached reference data; replaced wholesale, never half-cleared."""
+    """One generation of cached reference facts (see ``xinfang.core.refcache``)."""
 
-    __slots__ = ("categories", "created", "skip_level")
+    __slots__ = ("categories", "skip_level")
 
     def __init__(self) -> None:
-        self.created = time.monotonic()
         self.categories: set[int] = set()
         self.skip_level: dict[tuple[int, str, str, str], bool] = {}
 
 
-_reference = _Reference()
-
-
-def clear_reference_cache() -> None:
-    """Forget cached categories and 越级 answers (tests, and the signal receivers below)."""
-    global _reference
-    _reference = _Reference()
+_reference: ReferenceCache[_Reference] = ReferenceCache(
+    _Reference, name="registration", watch=[Unit, Category], ttl=REFERENCE_CACHE_TTL_SECONDS
+)
+clear_reference_cache = _reference.clear
 
 
 def _cached() -> _Reference:
-    global _reference
-    state = _reference
-    if time.monotonic() - state.created > REFERENCE_CACHE_TTL_SECONDS:
-        state = _reference = _Reference()
-    return state
-
-
-@receiver(post_save, sender=Unit, dispatch_uid="registration_unit_saved")
-@receiver(post_delete, sender=Unit, dispatch_uid="registration_unit_deleted")
-@receiver(post_save, sender=Category, dispatch_uid="registration_category_saved")
-@receiver(post_delete, sender=Category, dispatch_uid="registration_category_deleted")
-def _reference_changed(sender: type, **kwargs: Any) -> None:
-    clear_reference_cache()
-    # Clear again after commit: another thread may have re-read the old rows meanwhile.
-    transaction.on_commit(clear_reference_cache, using=kwargs.get("using"))
+    return _reference.get()
 
 
 def _category_exists(category_id: int) -> bool:

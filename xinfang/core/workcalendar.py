@@ -23,17 +23,13 @@ pre-commit data). Other processes (several web workers) pick changes up after
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
 
 import chinese_calendar
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from xinfang.core.models import CalendarDay, CalendarYear
+from xinfang.core.refcache import ReferenceCache
 
 __all__ = [
     "CACHE_TTL_SECONDS",
@@ -65,31 +61,27 @@ LIBRARY_YEARS: range = range(min(_LIBRARY), max(_LIBRARY) + 1)
 
 
 class _State:
-    """One generation of cached data; replaced wholesale so readers never see a half-clear."""
+    """One generation of cached overrides (see ``xinfang.core.refcache``)."""
 
-    __slots__ = ("created", "known_years", "years")
+    __slots__ = ("known_years", "years")
 
     def __init__(self) -> None:
-        self.created = time.monotonic()
         self.years: dict[int, dict[date, bool]] = {}
         self.known_years: frozenset[int] | None = None
 
 
-_state = _State()
+_cache: ReferenceCache[_State] = ReferenceCache(
+    _State, name="workcalendar", watch=[CalendarDay, CalendarYear], ttl=CACHE_TTL_SECONDS
+)
 
 
 def clear_cache() -> None:
-    """Forget all cached overrides (tests, and the signal receivers below)."""
-    global _state
-    _state = _State()
+    """Forget all cached overrides (tests; edits through the ORM clear it themselves)."""
+    _cache.clear()
 
 
 def _current() -> _State:
-    global _state
-    state = _state
-    if time.monotonic() - state.created > CACHE_TTL_SECONDS:
-        state = _state = _State()
-    return state
+    return _cache.get()
 
 
 def _year_map(year: int) -> dict[date, bool]:
@@ -107,9 +99,8 @@ def _year_map(year: int) -> dict[date, bool]:
 
 def is_workday(d: date) -> bool:
     """True if ``d`` is a working day (override → library → Monday–Friday)."""
-    state = _state  # inlined fast path: cached and fresh → one dict lookup, no extra calls
-    mapping = state.years.get(d.year)
-    if mapping is None or time.monotonic() - state.created > CACHE_TTL_SECONDS:
+    mapping = _cache.get().years.get(d.year)
+    if mapping is None:
         mapping = _year_map(d.year)
     return mapping.get(d, d.weekday() < 5)
 
@@ -168,21 +159,6 @@ def workdays_between(a: date, b: date) -> int:
             count += 1
         d += _ONE_DAY
     return count
-
-
-def _invalidate(using: str | None) -> None:
-    clear_cache()
-    # Clear again after commit: another thread may have re-read the old rows meanwhile.
-    transaction.on_commit(clear_cache, using=using)
-
-
-@receiver(post_save, sender=CalendarDay, dispatch_uid="workcalendar_day_saved")
-@receiver(post_delete, sender=CalendarDay, dispatch_uid="workcalendar_day_deleted")
-@receiver(post_save, sender=CalendarYear, dispatch_uid="workcalendar_year_saved")
-@receiver(post_delete, sender=CalendarYear, dispatch_uid="workcalendar_year_deleted")
-def _calendar_changed(sender: type, **kwargs: Any) -> None:
-    """Drop cached overrides whenever an administrator edits the calendar."""
-    _invalidate(kwargs.get("using"))
 
 
 def calendar_warning(today: date | None = None) -> str | None:

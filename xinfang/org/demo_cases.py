@@ -22,8 +22,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from xinfang.cases import deadlines
 from xinfang.cases import services as S
-from xinfang.cases.models import Case, Category, Channel, Status
+from xinfang.cases.models import Case, Category, Channel, DeadlineKind, Status
 from xinfang.cases.registration import Registration, case_register
 from xinfang.core.errors import DomainError
 from xinfang.org import demo_text as T
@@ -76,8 +77,27 @@ SCENARIOS: dict[str, tuple[float, Wait | None]] = {
     "reviewed": (1.0, (0, 20, 0, 0, 0)),
     "rereview_requested": (0.7, (0, 27, 0.1, 31, 40)),
 }
-# How long a case forced to be 临期 has waited: its deadline falls within the next 1–2 days.
-DUE_SOON_WAIT = {"accepted": (57.8, 59.2), "registered": (12.6, 13.4)}
+# The deadline a case forced to be 临期 runs against: its start day is chosen with the real
+# calendar so that the due date falls within the next two days, whatever today is.
+DUE_SOON_KIND = {"accepted": DeadlineKind.HANDLE, "registered": DeadlineKind.ROUTE}
+
+
+def due_soon_wait(kind: str, rng: random.Random, now: dt.datetime) -> float:
+    """Days to have waited so that a deadline of ``kind`` started then is due in 0–2 days."""
+    today = timezone.localtime(now).date()
+    starts = [
+        today - dt.timedelta(days=k)
+        for k in range(1, 130)
+        if today
+        <= deadlines.due_date(kind, today - dt.timedelta(days=k))
+        <= today + dt.timedelta(days=2)
+    ]
+    start = rng.choice(starts)
+    local_now = timezone.localtime(now)
+    moment = local_now.replace(year=start.year, month=start.month, day=start.day, hour=10, minute=0)
+    return (now - moment).total_seconds() / 86400
+
+
 OFFICE_DESK = {"inform", "evaluate", "request_review", "request_rereview"}
 OFFICE_SIDE = OFFICE_DESK | {
     "assign",
@@ -251,7 +271,7 @@ class Planner:
         else:
             lo, hi, late, late_lo, late_hi = wait
             if mode == "soon":
-                waited = rng.uniform(*DUE_SOON_WAIT[plan.scenario])
+                waited = due_soon_wait(DUE_SOON_KIND[plan.scenario], rng, now)
             elif mode == "late" or rng.random() < late:
                 waited = rng.uniform(late_lo, late_hi)
             else:
