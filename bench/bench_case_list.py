@@ -176,7 +176,9 @@ def _profile(call: Any, params: dict[str, str], vendor: str) -> str:
     return "\n".join(lines)
 
 
-def run(db: str, n_cases: int, n_requests: int, sample: int, seed: int, keep: bool) -> None:
+def run(
+    db: str, n_cases: int, n_requests: int, sample: int, seed: int, keep: bool, username: str
+) -> None:
     label = B.setup(db, keep=keep)
     import _bulkseed
     from django.db import connection
@@ -197,14 +199,16 @@ def run(db: str, n_cases: int, n_requests: int, sample: int, seed: int, keep: bo
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
     t_seed = time.perf_counter() - t0
-    user = org.user("banan")
+    user = org.user(username)
+    post = user.memberships.select_related("unit", "role").first()
+    who = f"{post.role.name}, {post.unit.name}" if post else "no post"
     visible = selectors.case_list(user, selectors.CaseFilter()).count()
     print(f"\n### Case list — {label}\n")
     print(
         f"Fixture: {Case.objects.count():,} cases ({sample} through the services in "
         f"{t_sample:.0f} s, the rest bulk), {Petitioner.objects.count():,} petitioners, "
-        f"{Deadline.objects.count():,} deadlines; built in {t_seed:.0f} s. User `banan` "
-        f"(办案员, 区信访局) sees {visible:,} cases. {args_note()}\n"
+        f"{Deadline.objects.count():,} deadlines; built in {t_seed:.0f} s. User `{username}` "
+        f"({who}) sees {visible:,} cases. {args_note()}\n"
     )
     client = Client()
     client.force_login(user)
@@ -271,6 +275,11 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=300, help="cases through the services (300)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--keep", action="store_true", help="keep the database (path printed)")
+    ap.add_argument(
+        "--user",
+        default="banan",
+        help="demo user to list as (banan: district office, whole tree; banan_dh: a street)",
+    )
     args = ap.parse_args()
     if args.db == "both":
         for db in ("sqlite", "postgres"):
@@ -287,10 +296,12 @@ def main() -> None:
                 str(args.sample),
                 "--seed",
                 str(args.seed),
+                "--user",
+                args.user,
             ]
             subprocess.run(cmd, check=True)
         return
-    run(args.db, args.cases, args.requests, args.sample, args.seed, args.keep)
+    run(args.db, args.cases, args.requests, args.sample, args.seed, args.keep, args.user)
 
 
 if __name__ == "__main__":
