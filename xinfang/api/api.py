@@ -7,7 +7,8 @@ message they carry (``errors.py``). The endpoints live by concept in routers:
 
 - ``cases.py``: register, list, detail, petitioner lookup;
 - ``actions.py``: one endpoint per lifecycle action;
-- ``attachments.py``: files added to a case.
+- ``attachments.py``: files added to a case;
+- ``people.py``: merging a person registered without an ID number into the identified record.
 
 ``serialize.py`` turns cases and events into the dicts ``schemas.py`` describes.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI, Swagger
 
-from xinfang.api import actions, attachments, cases, errors
+from xinfang.api import actions, attachments, cases, errors, people
 from xinfang.api.auth import SessionAuth, TokenAuth
 
 DESCRIPTION = """\
@@ -50,3 +51,4 @@ errors.install(api)
 api.add_router("", cases.router)
 api.add_router("", actions.router)
 api.add_router("", attachments.router)
+api.add_router("", people.router)

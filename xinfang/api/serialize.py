@@ -29,13 +29,9 @@ from xinfang.cases.models import (
     Status,
 )
 from xinfang.cases.policy import allowed_actions
-from xinfang.cases.transitions import ACTIONS
+from xinfang.cases.transitions import EVENT_LABELS
 from xinfang.org.models import Unit
 from xinfang.people.models import IdType, Petitioner
-
-EVENT_LABELS = {"register": "登记", "note": "备注", "attachment": "附件"} | {
-    c: a.label for c, a in ACTIONS.items()
-}
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:

@@ -86,3 +86,12 @@ ACTIONS: dict[str, Action] = {
 
 def actions_from(status: str) -> list[Action]:
     return [a for a in ACTIONS.values() if status in a.from_states]
+
+
+# Timeline rows that are not state changes, then every action: the label a person reads.
+EVENT_LABELS: dict[str, str] = {
+    "register": "登记",
+    "note": "备注",
+    "attachment": "附件",
+    "person_merge": "信访人合并",
+} | {code: a.label for code, a in ACTIONS.items()}

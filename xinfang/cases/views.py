@@ -27,7 +27,7 @@ from xinfang.cases.models import OBLIGATION_KINDS, Case, Category, Status
 from xinfang.cases.policy import may_add_to_file
 from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.services import case_add_note
-from xinfang.cases.transitions import ACTIONS
+from xinfang.cases.transitions import ACTIONS, EVENT_LABELS
 from xinfang.core.errors import DomainError
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
@@ -109,6 +109,7 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
     events = list(case.events.select_related("actor", "actor_unit").all())
     for e in events:
         e.to_label = Status(e.to_status).label if e.to_status else ""  # type: ignore[attr-defined]
+        e.label = EVENT_LABELS.get(e.kind, e.kind)  # type: ignore[attr-defined]
     return {
         "case": case,
         "parties": case.parties.select_related("petitioner").all(),
@@ -119,7 +120,6 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
         "state_labels": deadlines.STATE_LABELS,
         "extensions": case.extensions.all(),
         "attachments": case.attachments.all(),
-        "action_labels": {code: a.label for code, a in ACTIONS.items()},
         "note_form": NoteAddForm(),
         "may_note": may_add_to_file(request.user, case),
     }

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from pypinyin import Style, lazy_pinyin
 
-from xinfang.core.errors import DomainError
+from xinfang.core.errors import DomainError, PermissionDenied
 from xinfang.core.idcard import IdNumberError, validate_hk_mo_tw_permit, validate_id_number
 from xinfang.core.masking import validate_phone
 from xinfang.people.models import AgeBand, IdType, Petitioner, PetitionerMerge
@@ -132,11 +132,18 @@ def _refresh_contact(person: Petitioner, values: dict[str, Any]) -> None:
 
 
 def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason: str) -> None:
-    """Merge a person registered without ID into another row. Guard: source has no ID number,
-    is not already merged, differs from target. Effect: source's case links move to target;
-    the source row stays (nothing is deleted) with ``merged_into`` set; a merge record is kept."""
-    from xinfang.cases.models import CasePetitioner
+    """Merge a person registered without ID into another row. Guard: ``by`` is a 办案员;
+    source has no ID number, is not already merged, differs from target. Effect: source's case
+    links move to target; the source row stays (nothing is deleted) with ``merged_into`` set;
+    a merge record is kept. Event: ``person_merge`` on every case of the target."""
+    from django.utils import timezone
 
+    from xinfang.cases.models import CaseEvent, CasePetitioner
+    from xinfang.org.policy import role_codes
+    from xinfang.org.roles import CASE_OFFICER
+
+    if CASE_OFFICER not in role_codes(by):
+        raise PermissionDenied("只有信访机构的办案员可以合并信访人记录")
     if source.pk == target.pk:
         raise DomainError("不能把信访人合并到自己")
     if source.id_number:
@@ -152,3 +159,15 @@ def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason:
             CasePetitioner.objects.filter(pk=link.pk).update(petitioner=target)
         Petitioner.objects.filter(pk=source.pk).update(merged_into=target)
         PetitionerMerge.objects.create(source=source, target=target, reason=reason, merged_by=by)
+        now = timezone.now()
+        for link in CasePetitioner.objects.filter(petitioner=target).select_related("case"):
+            CaseEvent.objects.create(
+                case=link.case,
+                kind="person_merge",
+                actor=by,
+                at=now,
+                from_status=link.case.status,
+                to_status=link.case.status,
+                text=f"信访人记录合并：{source.name}（无证件记录）并入{target.name}。原因：{reason}",
+                data={"source": source.pk, "target": target.pk},
+            )
