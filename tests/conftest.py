@@ -91,7 +91,7 @@ def world(db: Any) -> World:
     sibling = Unit.objects.create(
         name="西山街道", unit_type=UnitType.STREET, parent=district, division_code="110105002"
     )
-    return World(
+    w = World(
         district=district,
         office=office,
         street=street,
@@ -105,6 +105,10 @@ def world(db: Any) -> World:
         leo=make_user("leo", district, R.LEADER, "黎奥"),
         sam=make_user("sam", district, R.SYSADMIN, "萨姆"),
     )
+    # 东湖社区 gets its own handler so cases can be routed to it (routing needs someone to sign
+    # in); cora is not part of the named cast of the permission matrices.
+    make_user("cora", community, R.HANDLER, "柯拉")
+    return w
 
 
 def registration(**overrides: Any) -> Registration:

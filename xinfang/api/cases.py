@@ -210,7 +210,10 @@ def petitioner_lookup(
     matched = _petitioner_match(q.strip())
     if matched is None:
         raise DomainError("请输入完整的身份证号、电话号码或中文姓名（2–10个汉字）", field="q")
-    people: list[Petitioner] = list(matched.order_by("id")[: LOOKUP_LIMIT + 1])
+    # Only people on a case this user may see: the lookup must not confirm that someone has
+    # petitioned elsewhere, nor name the person behind a phone number.
+    in_scope = matched.filter(parties__case__in=visible(request)).distinct()
+    people: list[Petitioner] = list(in_scope.order_by("id")[: LOOKUP_LIMIT + 1])
     truncated = len(people) > LOOKUP_LIMIT
     people = people[:LOOKUP_LIMIT]
     links = (

@@ -32,6 +32,7 @@ from xinfang.api.schemas import ErrorOut, ValidationErrorOut
 from xinfang.core.errors import (
     ConcurrentChange,
     DomainError,
+    IdempotencyConflict,
     PermissionDenied,
     TransitionNotAllowed,
 )
@@ -150,6 +151,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(TransitionNotAllowed)
     def _transition_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
         return error(request, 409, exc.message, "transition_not_allowed", exc.field)
+
+    @api.exception_handler(IdempotencyConflict)
+    def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
+        return error(request, 409, exc.message, "idempotency_conflict", "idempotency_key")
 
     @api.exception_handler(ConcurrentChange)
     def _concurrent_change(request: HttpRequest, exc: ConcurrentChange) -> HttpResponse:

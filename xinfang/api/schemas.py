@@ -124,7 +124,7 @@ class CaseListQuery(Schema):
     flag: Literal["repeat", "skip_level", "collective", "joint"] | None = Field(
         None, description="repeat=重复信访；skip_level=越级；collective=集体访；joint=联名"
     )
-    page: int = Field(1, ge=1, description="页码，从1开始")
+    page: int = Field(1, ge=1, le=1_000_000, description="页码，从1开始")
     page_size: int = Field(20, ge=1, le=100, description="每页条数（1–100）")
 
 

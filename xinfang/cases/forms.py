@@ -51,7 +51,7 @@ def category_choices() -> list[tuple[str, str]]:
 
 
 class CaseRegisterForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     channel = forms.ChoiceField(label="来源渠道", choices=Channel.choices)
     purpose = forms.ChoiceField(label="信访目的", choices=Purpose.choices)
     category = forms.ChoiceField(label="内容分类", required=False)
@@ -60,7 +60,7 @@ class CaseRegisterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
-    headcount = forms.IntegerField(label="人数", min_value=1, initial=1)
+    headcount = forms.IntegerField(label="人数", min_value=1, max_value=100000, initial=1)
     group_name = forms.CharField(label="群体名称", max_length=100, required=False)
     place_code = forms.CharField(label="问题属地代码", max_length=12, required=False)
     place_name = forms.CharField(label="属地详细", max_length=100, required=False)
@@ -177,13 +177,10 @@ class RouteForm(forms.Form):
 
     def __init__(self, *args: Any, case: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        qs = Unit.objects.filter(is_active=True).exclude(
-            is_petition_office=True, unit_type="department"
-        )
         if case is not None:
-            root = case.office_unit.path.split(".")[0] + "."
-            qs = qs.filter(path__startswith=root)
-        self.fields["unit"].queryset = qs.order_by("path")  # type: ignore[attr-defined]
+            from xinfang.cases.policy import routing_targets
+
+            self.fields["unit"].queryset = routing_targets(case.office_unit)  # type: ignore[attr-defined]
 
 
 class ReasonForm(forms.Form):

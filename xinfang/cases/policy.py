@@ -116,3 +116,23 @@ def allowed_actions(user: Any, case: Case) -> list[Action]:
         and holds_role_over(user, _side_unit(a, case), a.roles)
         and _precondition(a, case)
     ]
+
+
+def routing_targets(office: Any) -> QuerySet[Any]:
+    """Units a case registered at ``office`` may be assigned or forwarded to: active units of
+    the office's own tree (a township office may forward to a district department; nobody
+    routes into another deployment's tree), other than the office itself, that have someone to
+    sign the case in (an active 承办人 or 单位负责人) — so a routed case can never be stranded."""
+    from xinfang.org.models import Membership, Unit
+    from xinfang.org.roles import UNIT_STAFF
+
+    staffed = Membership.objects.filter(role__code__in=UNIT_STAFF, user__is_active=True).values(
+        "unit_id"
+    )
+    return (
+        Unit.objects.filter(
+            is_active=True, path__startswith=office.path.split(".")[0] + ".", pk__in=staffed
+        )
+        .exclude(pk=office.pk)
+        .order_by("path")
+    )

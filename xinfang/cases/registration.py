@@ -25,7 +25,7 @@ from xinfang.cases.models import (
     Status,
 )
 from xinfang.cases.policy import may_register
-from xinfang.core.errors import DomainError, PermissionDenied
+from xinfang.core.errors import DomainError, IdempotencyConflict, PermissionDenied
 from xinfang.core.refcache import ReferenceCache
 from xinfang.org.models import Unit
 from xinfang.people.models import Petitioner, PetitionerGroup
@@ -34,6 +34,7 @@ from xinfang.people.services import PetitionerInput, clean_petitioner, petitione
 MAX_REPRESENTATIVES = 5
 COLLECTIVE_HEADCOUNT = 5
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+EARLIEST_YEAR = 1990
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over a phone
 QUERY_CODE_LENGTH = 10
 WRITTEN_CHANNELS = {Channel.LETTER, Channel.ONLINE, Channel.EMAIL, Channel.FAX}
@@ -68,6 +69,8 @@ def _clean(reg: Registration, now: dt.datetime) -> None:
         raise DomainError("请填写诉求摘要", field="summary")
     if len(reg.summary) > 300:
         raise DomainError(f"诉求摘要最多300字，当前{len(reg.summary)}字", field="summary")
+    if reg.received_at.year < EARLIEST_YEAR:
+        raise DomainError(f"收到时间早于{EARLIEST_YEAR}年，请核对", field="received_at")
     if timezone.is_naive(reg.received_at):
         reg.received_at = timezone.make_aware(reg.received_at)
     if reg.received_at > now + FUTURE_TOLERANCE:
@@ -265,6 +268,17 @@ def _levels_skipped(office: Unit, place_code: str) -> bool:
     return levels.index(jurisdiction) >= 2
 
 
+def _replayed(key: str, by: Any, office: Unit) -> Case | None:
+    """The case a retried submission created — only the same clerk's at the same office; a key
+    someone else used is refused without saying anything about their case."""
+    existing = Case.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.office_unit_id != office.pk or existing.registered_by_id != by.pk:
+        raise IdempotencyConflict("该提交标识已被其他登记使用，请重新打开登记页面后再提交")
+    return existing
+
+
 def case_register(
     *,
     by: Any,
@@ -285,7 +299,7 @@ def case_register(
     if not may_register(by, office):
         raise PermissionDenied("您没有在该信访机构登记信访事项的权限")
     if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _replayed(idempotency_key, by, office)
         if existing is not None:
             return existing
     now = at or timezone.now()
@@ -304,7 +318,7 @@ def case_register(
         except IntegrityError:
             # A concurrent retry of the same form won the race: return its case.
             if idempotency_key:
-                existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+                existing = _replayed(idempotency_key, by, office)
                 if existing is not None:
                     return existing
             raise
@@ -320,8 +334,9 @@ def _register(
     idempotency_key: str | None,
     now: dt.datetime,
 ) -> Case:
-    people = [petitioner_resolve(v) for v in cleaned]
-    reps = [petitioner_resolve(v) for v in cleaned_reps]
+    # The same person typed twice (two rows with one ID number) is one party of the case.
+    people = list(dict.fromkeys(petitioner_resolve(v) for v in cleaned))
+    reps = list(dict.fromkeys(petitioner_resolve(v) for v in cleaned_reps))
     group = None
     if reg.group_name.strip():
         group, _ = PetitionerGroup.objects.get_or_create(name=reg.group_name.strip())

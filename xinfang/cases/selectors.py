@@ -99,9 +99,16 @@ def category_subtree_ids(category_id: int) -> list[int]:
     return ids
 
 
+MAX_ID = 2**62  # ids from a query string beyond any row: match nothing, never overflow
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 30)
+
+
 def case_list(user: Any, f: CaseFilter, *, today: dt.date | None = None) -> QuerySet[Case]:
     today = today or timezone.localdate()
     qs = cases_visible_to(user)
+    for wanted in (f.unit, f.category):
+        if wanted is not None and not 0 < wanted < MAX_ID:
+            return qs.none()
     qs = _search(qs, f.q)
     if f.status:
         qs = qs.filter(status=f.status)
@@ -126,11 +133,11 @@ def case_list(user: Any, f: CaseFilter, *, today: dt.date | None = None) -> Quer
         )
     tz = timezone.get_current_timezone()
     if f.date_from:
-        qs = qs.filter(received_at__gte=dt.datetime.combine(f.date_from, dt.time.min, tz))
+        start = min(max(f.date_from, EARLIEST_DATE), LATEST_DATE)
+        qs = qs.filter(received_at__gte=dt.datetime.combine(start, dt.time.min, tz))
     if f.date_to:
-        qs = qs.filter(
-            received_at__lt=dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time.min, tz)
-        )
+        end = min(max(f.date_to, EARLIEST_DATE), LATEST_DATE) + dt.timedelta(days=1)
+        qs = qs.filter(received_at__lt=dt.datetime.combine(end, dt.time.min, tz))
     if f.deadline:
         qs = deadlines.filter_deadline_state(qs, f.deadline, today)
     if f.flag in {"repeat", "skip_level", "collective", "joint"}:

@@ -24,7 +24,7 @@ from xinfang.cases.models import (
     ExtensionRequest,
     ServeMethod,
 )
-from xinfang.cases.policy import may_add_to_file, require
+from xinfang.cases.policy import may_add_to_file, require, routing_targets
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.org.models import Unit
@@ -61,7 +61,11 @@ def _transition(
     updates = dict(changes or {})
     updates["status"] = to_status
     updates["updated_at"] = now
-    won = Case.objects.filter(pk=case.pk, status=from_status).update(**updates)
+    # Same status *and* same handling unit: a case returned and re-assigned to another unit in
+    # the meantime (same status again) must not accept a stale clerk's action.
+    won = Case.objects.filter(
+        pk=case.pk, status=from_status, handling_unit_id=case.handling_unit_id
+    ).update(**updates)
     if not won:
         current = Case.objects.get(pk=case.pk)
         raise ConcurrentChange(
@@ -88,6 +92,11 @@ def _route(
 ) -> CaseEvent:
     if not unit.is_active:
         raise DomainError(f"单位「{unit.name}」已停用，请选择其他单位", field="unit")
+    if not routing_targets(case.office_unit).filter(pk=unit.pk).exists():
+        raise DomainError(
+            f"不能交办或转送给「{unit.name}」：须为本辖区内、有承办人或单位负责人的单位",
+            field="unit",
+        )
     with transaction.atomic():
         now = at or timezone.now()
         ev = _transition(
@@ -211,9 +220,17 @@ def case_request_extension(
         raise DomainError(f"延长天数应为1至{limit}天", field="days")
     with transaction.atomic():
         now = at or timezone.now()
-        if ExtensionRequest.objects.filter(
+        # One extension per handling period: a case returned and accepted again by another
+        # unit starts a new period with its own extension.
+        earlier = ExtensionRequest.objects.filter(
             case=case, state__in=[ExtensionRequest.State.PENDING, ExtensionRequest.State.APPROVED]
-        ).exists():
+        )
+        accepted_at = (
+            case.events.filter(kind="accept").order_by("-at").values_list("at", flat=True).first()
+        )
+        if accepted_at is not None:
+            earlier = earlier.filter(requested_at__gte=accepted_at)
+        if earlier.exists():
             raise DomainError("该事项已有待审批或已批准的延期申请，办理期限只能延长一次")
         ev = _transition(
             case=case,

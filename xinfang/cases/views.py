@@ -110,7 +110,12 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
     for e in events:
         e.to_label = Status(e.to_status).label if e.to_status else ""  # type: ignore[attr-defined]
         e.label = EVENT_LABELS.get(e.kind, e.kind)  # type: ignore[attr-defined]
+    related_visible = (
+        case.related_to_id is not None
+        and policy.cases_visible_to(request.user).filter(pk=case.related_to_id).exists()
+    )
     return {
+        "related_visible": related_visible,
         "case": case,
         "parties": case.parties.select_related("petitioner").all(),
         "events": events,
@@ -229,16 +234,24 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
                 petitioners=[p for p in (f.to_input() for f in people.forms) if p],
                 representatives=[p for p in (f.to_input() for f in reps.forms) if p],
             )
+            now = timezone.now()
             try:
                 case = case_register(
-                    by=request.user, office=office, reg=reg, idempotency_key=d["idempotency_key"]
+                    by=request.user,
+                    office=office,
+                    reg=reg,
+                    idempotency_key=d["idempotency_key"],
+                    at=now,
                 )
             except DomainError as exc:
                 _attach_error(exc, form, people, reps)
             else:
-                for f in files:
-                    attachment_add(case=case, by=request.user, upload=f)
-                messages.success(request, f"已登记：{case.number}，查询码 {case.query_code}")
+                if case.registered_at == now:  # not a replay of an earlier submission
+                    for f in files:
+                        attachment_add(case=case, by=request.user, upload=f)
+                    messages.success(request, f"已登记：{case.number}，查询码 {case.query_code}")
+                else:
+                    messages.info(request, f"该表单已提交过，未重复登记：{case.number}")
                 return redirect("case_detail", pk=case.pk)
     else:
         form = CaseRegisterForm()

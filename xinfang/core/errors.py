@@ -20,3 +20,7 @@ class PermissionDenied(DomainError):
 
 class ConcurrentChange(DomainError):
     """Another user changed the case first; the conditional UPDATE matched no row."""
+
+
+class IdempotencyConflict(DomainError):
+    """The submission key belongs to another registration (another clerk or office)."""

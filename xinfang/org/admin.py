@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 
 from xinfang.org.models import ApiToken, Membership, Role, Unit
 
@@ -43,3 +45,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
     exclude = ["key_hash"]
+
+
+class GuardedUserAdmin(UserAdmin):
+    """系统管理员 manages accounts but cannot make anyone (itself included) a superuser or hand
+    out permissions: those fields are read-only unless the editor is already a superuser (none
+    exist in production — separation of duties)."""
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
+
+
+admin.site.unregister(User)
+admin.site.register(User, GuardedUserAdmin)

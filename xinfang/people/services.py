@@ -152,12 +152,24 @@ def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason:
         raise DomainError("该记录已合并过")
     if not reason.strip():
         raise DomainError("请填写合并原因", field="reason")
+    from xinfang.cases.policy import cases_visible_to
+
+    both = CasePetitioner.objects.filter(petitioner__in=[source, target])
+    if both.exclude(case__in=cases_visible_to(by)).exists():
+        # A merge rewrites every case of both people; only someone who sees them all may.
+        raise PermissionDenied("这两条记录涉及您无权查看的信访事项，请由上级信访机构合并")
     with transaction.atomic():
+        won = Petitioner.objects.filter(pk=source.pk, merged_into__isnull=True).update(
+            merged_into=target
+        )
+        if not won:
+            from xinfang.core.errors import ConcurrentChange
+
+            raise ConcurrentChange("该记录刚被他人合并，请刷新后查看")
         for link in CasePetitioner.objects.filter(petitioner=source):
             if CasePetitioner.objects.filter(case=link.case, petitioner=target).exists():
-                continue
+                continue  # already a party under the identified record; the old link stays
             CasePetitioner.objects.filter(pk=link.pk).update(petitioner=target)
-        Petitioner.objects.filter(pk=source.pk).update(merged_into=target)
         PetitionerMerge.objects.create(source=source, target=target, reason=reason, merged_by=by)
         now = timezone.now()
         for link in CasePetitioner.objects.filter(petitioner=target).select_related("case"):
