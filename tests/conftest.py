@@ -124,6 +124,31 @@ def registration(**overrides: Any) -> Registration:
     return Registration(**values)
 
 
+def register_form(key: str, **fields: Any) -> dict[str, Any]:
+    """The staff registration form's POST data: one petitioner row, no representatives;
+    ``fields`` override or add (e.g. ``p-0-id_number``, ``attachments``)."""
+    data: dict[str, Any] = {
+        "idempotency_key": key,
+        "channel": "visit",
+        "purpose": "appeal",
+        "received_at": "2026-01-05T09:30",
+        "headcount": "1",
+        "summary": "反映拖欠工资",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-MIN_NUM_FORMS": "1",
+        "p-MAX_NUM_FORMS": "50",
+        "p-0-name": "某人",
+        "p-0-id_type": "resident",
+        "r-TOTAL_FORMS": "0",
+        "r-INITIAL_FORMS": "0",
+        "r-MIN_NUM_FORMS": "0",
+        "r-MAX_NUM_FORMS": "50",
+    }
+    data.update(fields)
+    return data
+
+
 @pytest.fixture
 def register(world: World):  # type: ignore[no-untyped-def]
     def _register(**overrides: Any):  # type: ignore[no-untyped-def]

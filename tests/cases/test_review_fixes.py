@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from tests.conftest import VALID_ID, World, make_user, registration
+from tests.conftest import VALID_ID, World, make_user, register_form, registration
 from xinfang.cases import services as S
 from xinfang.cases.models import Case, CasePetitioner, Status
 from xinfang.cases.registration import case_register
@@ -27,24 +27,7 @@ def test_a_key_used_by_another_office_is_refused_and_reveals_nothing(world: Worl
     client.force_login(eve)
     page = client.post(
         reverse("case_register"),
-        {
-            "idempotency_key": "k",
-            "channel": "visit",
-            "purpose": "appeal",
-            "received_at": "2026-01-05T09:30",
-            "headcount": "1",
-            "summary": "重放",
-            "p-TOTAL_FORMS": "1",
-            "p-INITIAL_FORMS": "0",
-            "p-MIN_NUM_FORMS": "1",
-            "p-MAX_NUM_FORMS": "50",
-            "p-0-name": "某人",
-            "p-0-id_type": "resident",
-            "r-TOTAL_FORMS": "0",
-            "r-INITIAL_FORMS": "0",
-            "r-MIN_NUM_FORMS": "0",
-            "r-MAX_NUM_FORMS": "50",
-        },
+        register_form("k", summary="重放"),
     ).content.decode()
     assert "已被其他登记使用" in page
     assert mine.number not in page and mine.query_code not in page
@@ -168,24 +151,7 @@ def test_ancient_received_time_in_the_form_and_api(world: World, client):
     import json
 
     client.force_login(world.rita)
-    data = {
-        "idempotency_key": "k9",
-        "channel": "visit",
-        "purpose": "appeal",
-        "received_at": "0001-01-01T00:00",
-        "headcount": "1",
-        "summary": "古老的时间",
-        "p-TOTAL_FORMS": "1",
-        "p-INITIAL_FORMS": "0",
-        "p-MIN_NUM_FORMS": "1",
-        "p-MAX_NUM_FORMS": "50",
-        "p-0-name": "某人",
-        "p-0-id_type": "resident",
-        "r-TOTAL_FORMS": "0",
-        "r-INITIAL_FORMS": "0",
-        "r-MIN_NUM_FORMS": "0",
-        "r-MAX_NUM_FORMS": "50",
-    }
+    data = register_form("k9", received_at="0001-01-01T00:00", summary="古老的时间")
     response = client.post(reverse("case_register"), data)
     assert response.status_code == 200 and "古老的时间" in response.content.decode()
     body = {

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from tests.conftest import register_form
 from xinfang.cases import services as S
 from xinfang.cases.models import Case, Status
 
@@ -92,26 +93,10 @@ def test_route_via_ui_and_stale_second_click(client, world, register):
 
 def test_register_form_keeps_input_on_bad_id(client, world):
     login(client, world.rita)
-    data = {
-        "idempotency_key": "k1",
-        "channel": "visit",
-        "purpose": "appeal",
-        "received_at": "2026-01-05T09:30",
-        "headcount": "1",
-        "summary": "反映拖欠工资",
-        "p-TOTAL_FORMS": "1",
-        "p-INITIAL_FORMS": "0",
-        "p-MIN_NUM_FORMS": "1",
-        "p-MAX_NUM_FORMS": "50",
-        "p-0-name": "李四",
-        "p-0-id_type": "resident",
-        "p-0-id_number": "110105194912310021",
-        "p-0-phone": "13900001111",
-        "r-TOTAL_FORMS": "0",
-        "r-INITIAL_FORMS": "0",
-        "r-MIN_NUM_FORMS": "0",
-        "r-MAX_NUM_FORMS": "50",
-    }
+    data = register_form(
+        "k1",
+        **{"p-0-name": "李四", "p-0-id_number": "110105194912310021", "p-0-phone": "13900001111"},
+    )
     page = client.post(reverse("case_register"), data).content.decode()
     assert "第18位校验码应为X" in page
     assert "反映拖欠工资" in page and "13900001111" in page
@@ -128,25 +113,14 @@ def test_register_refuses_bad_attachment(client, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     login(client, world.rita)
-    data = {
-        "idempotency_key": "k2",
-        "channel": "letter",
-        "purpose": "suggestion",
-        "received_at": "2026-01-05T09:30",
-        "headcount": "1",
-        "summary": "建议增设公交线路",
-        "p-TOTAL_FORMS": "1",
-        "p-INITIAL_FORMS": "0",
-        "p-MIN_NUM_FORMS": "1",
-        "p-MAX_NUM_FORMS": "50",
-        "p-0-name": "王五",
-        "p-0-id_type": "resident",
-        "r-TOTAL_FORMS": "0",
-        "r-INITIAL_FORMS": "0",
-        "r-MIN_NUM_FORMS": "0",
-        "r-MAX_NUM_FORMS": "50",
-        "attachments": SimpleUploadedFile("virus.exe", b"MZ\x90\x00", "application/octet-stream"),
-    }
+    data = register_form(
+        "k2",
+        channel="letter",
+        purpose="suggestion",
+        summary="建议增设公交线路",
+        attachments=SimpleUploadedFile("virus.exe", b"MZ\x90\x00", "application/octet-stream"),
+        **{"p-0-name": "王五"},
+    )
     page = client.post(reverse("case_register"), data).content.decode()
     assert "类型不允许上传" in page and "建议增设公交线路" in page
     data["attachments"] = SimpleUploadedFile("fake.pdf", b"MZ\x90\x00", "application/pdf")
@@ -172,25 +146,14 @@ def test_register_refuses_too_large_attachment_and_keeps_form(client, world, set
     settings.MEDIA_ROOT = tmp_path
     settings.ATTACHMENT_MAX_BYTES = 2048
     login(client, world.rita)
-    data = {
-        "idempotency_key": "k3",
-        "channel": "letter",
-        "purpose": "suggestion",
-        "received_at": "2026-01-05T09:30",
-        "headcount": "1",
-        "summary": "建议修缮社区道路",
-        "p-TOTAL_FORMS": "1",
-        "p-INITIAL_FORMS": "0",
-        "p-MIN_NUM_FORMS": "1",
-        "p-MAX_NUM_FORMS": "50",
-        "p-0-name": "赵六",
-        "p-0-id_type": "resident",
-        "r-TOTAL_FORMS": "0",
-        "r-INITIAL_FORMS": "0",
-        "r-MIN_NUM_FORMS": "0",
-        "r-MAX_NUM_FORMS": "50",
-        "attachments": SimpleUploadedFile("scan.pdf", b"%PDF-1.4" + b"0" * 4096, "application/pdf"),
-    }
+    data = register_form(
+        "k3",
+        channel="letter",
+        purpose="suggestion",
+        summary="建议修缮社区道路",
+        attachments=SimpleUploadedFile("scan.pdf", b"%PDF-1.4" + b"0" * 4096, "application/pdf"),
+        **{"p-0-name": "赵六"},
+    )
     page = client.post(reverse("case_register"), data).content.decode()
     assert "超过上限2KB" in page and "建议修缮社区道路" in page
     assert Case.objects.count() == 0
@@ -205,26 +168,14 @@ def test_register_place_picker_fills_place_name(client, world):
     login(client, world.rita)
     page = client.get(reverse("case_register")).content.decode()
     assert "东湖街道（110105001）" in page  # the office's jurisdiction is offered
-    data = {
-        "idempotency_key": "k4",
-        "channel": "phone",
-        "purpose": "appeal",
-        "received_at": "2026-01-05T09:30",
-        "headcount": "1",
-        "summary": "反映噪音扰民",
-        "place_code": "110105001",
-        "place_name": "",
-        "p-TOTAL_FORMS": "1",
-        "p-INITIAL_FORMS": "0",
-        "p-MIN_NUM_FORMS": "1",
-        "p-MAX_NUM_FORMS": "50",
-        "p-0-name": "钱七",
-        "p-0-id_type": "resident",
-        "r-TOTAL_FORMS": "0",
-        "r-INITIAL_FORMS": "0",
-        "r-MIN_NUM_FORMS": "0",
-        "r-MAX_NUM_FORMS": "50",
-    }
+    data = register_form(
+        "k4",
+        channel="phone",
+        summary="反映噪音扰民",
+        place_code="110105001",
+        place_name="",
+        **{"p-0-name": "钱七"},
+    )
     assert client.post(reverse("case_register"), data).status_code == 302
     assert Case.objects.get().place_name == "东湖街道"
 
