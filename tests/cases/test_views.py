@@ -205,3 +205,19 @@ def test_note_is_a_new_event_and_needs_a_post(client, world, register):
     client.logout()
     login(client, world.bob)
     assert client.post(reverse("case_note", args=[case.pk]), {"text": "x"}).status_code == 404
+
+
+def test_action_that_takes_the_case_out_of_view_goes_back_to_the_list(client, world, register):
+    case = register()
+    S.case_assign(case=case, by=world.alice, unit=world.street)
+    S.case_sign_in(case=case, by=world.hank)
+    login(client, world.hank)
+    url = reverse("case_act", args=[case.pk, "return"])
+    plain = client.post(url, {"a_return-reason": "不属于本街道职责范围"})
+    assert plain.status_code == 302 and plain["Location"] == reverse("case_list")
+    case.refresh_from_db()
+    assert case.status == Status.RETURNED
+    S.case_assign(case=case, by=world.alice, unit=world.street)
+    S.case_sign_in(case=case, by=world.hank)
+    htmx = client.post(url, {"a_return-reason": "仍不属于本街道"}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 204 and htmx["HX-Redirect"] == reverse("case_list")

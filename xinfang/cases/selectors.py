@@ -39,7 +39,6 @@ class CaseFilter:
 
 
 ID_RE = re.compile(r"^\d{6,17}[\dXx]$")
-PHONE_RE = re.compile(r"^\d{7,11}$")
 PHONE_LIKE_RE = re.compile(r"^\+?[\d\s()（）-]{7,20}$")  # digits as people type a phone
 NUMBER_RE = re.compile(r"^XF-", re.IGNORECASE)
 MAX_PEOPLE_MATCHED = 500  # a common name; more than this is not a useful person search

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -80,13 +81,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _visible_case(request: HttpRequest, pk: int) -> Case:
-    return get_object_or_404(
-        policy.cases_visible_to(request.user).select_related(
-            "category", "office_unit", "handling_unit", "registered_by", "group", "related_to"
-        ),
-        pk=pk,
+def _visible_cases(request: HttpRequest) -> QuerySet[Case]:
+    return policy.cases_visible_to(request.user).select_related(
+        "category", "office_unit", "handling_unit", "registered_by", "group", "related_to"
     )
+
+
+def _visible_case(request: HttpRequest, pk: int) -> Case:
+    return get_object_or_404(_visible_cases(request), pk=pk)
 
 
 def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
@@ -153,13 +155,16 @@ def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             failed[code] = form
         else:
             messages.success(request, f"已{ACTIONS[code].label}")
-            case = _visible_case(request, pk) if _still_visible(request, pk) else case
-            if not _still_visible(request, pk):
+            fresh = _visible_cases(request).filter(pk=pk).first()
+            if fresh is None:
                 # e.g. the unit returned the case: it left this user's view.
                 messages.info(request, "该事项已不在您的可见范围内")
+                if not request.headers.get("HX-Request"):
+                    return redirect("case_list")
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("case_list")
                 return response
+            case = fresh
     else:
         failed[code] = form
     context = _detail_context(request, case, failed)
@@ -171,9 +176,7 @@ def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             e for errs in failed[code].errors.values() for e in errs
         ]
         context["action_error"] = "；".join(str(e) for e in errors)
-    template = (
-        "cases/_detail_body.html" if request.headers.get("HX-Request") else "cases/detail.html"
-    )
+    template = "cases/_detail_body.html" if context["partial"] else "cases/detail.html"
     return render(request, template, context)
 
 
@@ -196,10 +199,6 @@ def case_note(request: HttpRequest, pk: int) -> HttpResponse:
     context["partial"] = bool(request.headers.get("HX-Request"))
     template = "cases/_detail_body.html" if context["partial"] else "cases/detail.html"
     return render(request, template, context)
-
-
-def _still_visible(request: HttpRequest, pk: int) -> bool:
-    return policy.cases_visible_to(request.user).filter(pk=pk).exists()
 
 
 @login_required

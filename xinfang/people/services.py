@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from pypinyin import Style, lazy_pinyin
 
-from xinfang.core.errors import DomainError, PermissionDenied
+from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.core.idcard import IdNumberError, validate_hk_mo_tw_permit, validate_id_number
 from xinfang.core.masking import validate_phone
 from xinfang.people.models import AgeBand, IdType, Petitioner, PetitionerMerge
@@ -163,8 +163,6 @@ def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason:
             merged_into=target
         )
         if not won:
-            from xinfang.core.errors import ConcurrentChange
-
             raise ConcurrentChange("该记录刚被他人合并，请刷新后查看")
         for link in CasePetitioner.objects.filter(petitioner=source):
             if CasePetitioner.objects.filter(case=link.case, petitioner=target).exists():
