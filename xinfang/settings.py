@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "xinfang.org",
     "xinfang.people",
     "xinfang.cases",
+    "xinfang.audit",
 ]
 
 MIDDLEWARE = [
