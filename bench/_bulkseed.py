@@ -174,8 +174,9 @@ def seed(
     rng = random.Random(seed + 1)  # not the demo sample's sequence
     now = timezone.now()
     planner = Planner(org, rng, now)
-    taken = Petitioner.objects.filter(id_number__isnull=False).values_list("id_number", flat=True)
-    planner.people.used_ids |= {n for n in taken if n}
+    # ID numbers are encrypted at rest (xinfang.core.crypto): decrypt the ones already used.
+    taken = Petitioner.objects.exclude(id_number_enc="").only("id_number_enc")
+    planner.people.used_ids |= {p.id_number for p in taken.iterator() if p.id_number}
     level3 = list(Category.objects.filter(level=3).values_list("id", flat=True))
     counters = {(c.code, c.year): c.last for c in CaseCounter.objects.all()}
     codes = set(Case.objects.values_list("query_code", flat=True))
@@ -264,18 +265,19 @@ def seed(
                     person = Petitioner(
                         name=p.name,
                         name_initials=_initials(p.name),
-                        id_number=p.id_number or None,
                         sex=(("M" if int(p.id_number[16]) % 2 else "F") if p.id_number else p.sex),
                         birth_date=(
                             dt.date(int(born[:4]), int(born[4:6]), int(born[6:])) if born else None
                         ),
                         age_band=p.age_band,
-                        phone=p.phone,
                         address=p.address,
                         education=p.education,
                         occupation=p.occupation,
                         ethnic_group=p.ethnic_group,
                     )
+                    # Encrypted at rest: the properties encrypt and compute the blind indexes.
+                    person.id_number = p.id_number or None
+                    person.phone = p.phone
                     new_people.append(person)
                     people.append(person)
             cases.append(case)

@@ -34,6 +34,11 @@ def pytest_configure(config: Any) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # client.login()/force_login() have no request for axes, and most tests log in admin-role
+    # users without a TOTP device: lockout and the TOTP mandate are off here and switched on
+    # by the dedicated tests in tests/accounts (and tests/e2e/test_accounts_flow.py).
+    settings.AXES_ENABLED = False
+    settings.ACCOUNTS_OTP_ENFORCED = False
 
 
 @dataclass

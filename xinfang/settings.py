@@ -1,5 +1,6 @@
 """One settings file, driven by environment variables (see README "Configuration")."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -24,6 +25,28 @@ if not SECRET_KEY:
     else:
         raise ImproperlyConfigured("XINFANG_SECRET_KEY 未设置（生产环境必须设置密钥）")
 
+# Personal data at rest (xinfang.core.crypto; docs/security.md "个人信息加密"): AES-GCM data key
+# ring (first key encrypts) and the separate HMAC key of the blind indexes. Checked at startup.
+XINFANG_DATA_KEYS = os.environ.get("XINFANG_DATA_KEYS", "")
+XINFANG_INDEX_KEY = os.environ.get("XINFANG_INDEX_KEY", "")
+XINFANG_OLD_INDEX_KEY = os.environ.get("XINFANG_OLD_INDEX_KEY", "")
+if not XINFANG_DATA_KEYS or not XINFANG_INDEX_KEY:
+    from xinfang.core.crypto import DEV_DATA_KEYS, DEV_INDEX_KEY
+
+    if DEBUG or os.environ.get("XINFANG_ALLOW_DEV_SECRET") == "1":
+        XINFANG_DATA_KEYS = XINFANG_DATA_KEYS or DEV_DATA_KEYS
+        XINFANG_INDEX_KEY = XINFANG_INDEX_KEY or DEV_INDEX_KEY
+    else:
+        raise ImproperlyConfigured(
+            "XINFANG_DATA_KEYS 或 XINFANG_INDEX_KEY 未设置（生产环境必须设置个人信息加密密钥）"
+        )
+from xinfang.core.crypto import parse_index_key, parse_key_ring  # noqa: E402
+
+parse_key_ring(XINFANG_DATA_KEYS)
+parse_index_key(XINFANG_INDEX_KEY)
+if XINFANG_OLD_INDEX_KEY:
+    parse_index_key(XINFANG_OLD_INDEX_KEY, "XINFANG_OLD_INDEX_KEY")
+
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("XINFANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -34,7 +57,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with our site (access by role + TOTP): xinfang/accounts/admin_site.py
+    "xinfang.accounts.admin_apps.XinfangAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,17 +70,31 @@ INSTALLED_APPS = [
     "xinfang.people",
     "xinfang.cases",
     "xinfang.audit",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "xinfang.accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
+    "xinfang.core.middleware.FaultMiddleware",  # database/disk faults → 503, not 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "xinfang.audit.context.AuditContextMiddleware",  # actor and IP for audit rows
+    "xinfang.core.middleware.ApiIdempotencyMiddleware",  # Idempotency-Key on API writes
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Idle/absolute session limits, logout everywhere; then the second factor (needs messages).
+    "xinfang.accounts.middleware.SessionSecurityMiddleware",
+    "xinfang.accounts.middleware.TwoFactorMiddleware",
+    "axes.middleware.AxesMiddleware",  # keep last: turns a lockout into the Chinese lockout page
 ]
 
 ROOT_URLCONF = "xinfang.urls"
@@ -111,10 +149,44 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "xinfang.accounts.validators.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "xinfang.accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "xinfang.accounts.validators.ChinesePatternValidator"},
+    {"NAME": "xinfang.accounts.validators.PasswordHistoryValidator", "OPTIONS": {"depth": 5}},
 ]
+
+# --- Accounts and sessions (xinfang/accounts; docs/security.md "账号与会话") -------------------
+# Axes must come first: it refuses a locked-out login before any password is checked.
+# Permissions come from role memberships only (accounts.policy.ROLE_PERMISSIONS).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "xinfang.accounts.backends.RolePermissionBackend",
+]
+AXES_ENABLED = env_bool("XINFANG_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = 5
+# Two separate criteria: 5 failures for one user name, or 5 from one address, lock.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("XINFANG_LOCKOUT_MINUTES", "30")))
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout neither count nor extend it: the release time stays fixed.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "xinfang.accounts.views.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Seconds without a request before a session ends; seconds after the password login.
+ACCOUNTS_IDLE_TIMEOUT = int(os.environ.get("XINFANG_IDLE_TIMEOUT_MINUTES", "30")) * 60
+ACCOUNTS_SESSION_MAX_AGE = int(os.environ.get("XINFANG_SESSION_MAX_HOURS", "12")) * 3600
+SESSION_COOKIE_AGE = ACCOUNTS_SESSION_MAX_AGE
+# 系统管理员/安全管理员/审计员 must use TOTP (set up on first login, verified every session).
+ACCOUNTS_OTP_ENFORCED = True
+# is_superuser grants every permission only in debug mode; in production it grants nothing.
+ACCOUNTS_SUPERUSER_SHORTCUT = DEBUG
+OTP_TOTP_ISSUER = "民声信访"
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
@@ -135,6 +207,55 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("XINFANG_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# --- HTTP security headers (docs/security.md "HTTP安全头") ------------------------------------
+# Production = not debug and not the public development secret; tests and `make run` use
+# plain HTTP on 127.0.0.1, so the HTTPS redirect and HSTS default off there.
+_PRODUCTION = not DEBUG and os.environ.get("XINFANG_ALLOW_DEV_SECRET") != "1"
+SECURE_SSL_REDIRECT = env_bool("XINFANG_SSL_REDIRECT", _PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancer probes over plain HTTP
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (set it only if the proxy
+# always overwrites that header; otherwise a client could claim HTTPS).
+_PROXY_SSL = os.environ.get("XINFANG_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL:
+    _proxy_header, _, _proxy_value = _PROXY_SSL.partition(",")
+    if not _proxy_header.strip() or not _proxy_value.strip():
+        raise ImproperlyConfigured(
+            "XINFANG_PROXY_SSL_HEADER 格式应为“请求头,值”，例如 HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_header.strip(), _proxy_value.strip())
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("XINFANG_HSTS_SECONDS", str(365 * 24 * 3600) if _PRODUCTION else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XINFANG_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preload is the domain owner's decision (inclusion in browsers' lists is hard to undo).
+SECURE_HSTS_PRELOAD = env_bool("XINFANG_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# django-csp 4: everything from this origin only; no inline script or style, no eval, no
+# plugins, no framing, forms post only here. /api/docs (Swagger UI) fits this policy too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Audit log (docs/security.md "审计日志"): the promised minimum retention in days; unset keeps
+# it indefinitely. The application never deletes audit rows; below 180 days is a check error.
+AUDIT_RETENTION_DAYS = int(os.environ.get("XINFANG_AUDIT_RETENTION_DAYS", "0") or 0) or None
 
 # Attachments: limits used by xinfang.cases.forms and the API.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("XINFANG_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
@@ -157,3 +278,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("XINFANG_LOG_LEVEL", "WARNING")},
 }
+
+# Durability (docs/security.md "持久性与故障"): how long idempotency records are kept for
+# replays (manage.py purge_idempotency), and the free disk space below which /healthz says 503.
+IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("XINFANG_IDEMPOTENCY_RETENTION_DAYS", "7"))
+HEALTH_MIN_FREE_BYTES = int(os.environ.get("XINFANG_HEALTH_MIN_FREE_BYTES", str(512 * 1024 * 1024)))

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from xinfang.accounts import views as accounts_views
 from xinfang.api.api import api
 from xinfang.core.views import healthz
 
@@ -9,7 +10,13 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("xinfang.accounts.urls")),
+    path("", include("xinfang.audit.urls")),
+    path("", include("xinfang.people.urls")),
     path("", include("xinfang.cases.urls")),
 ]
+
+# A database or disk fault outside a view answers 503 (xinfang.core.faults), others the 500 page.
+handler500 = "xinfang.core.views.server_error"

@@ -23,6 +23,18 @@
     var b = form.querySelector("button[type=submit]");
     if (b) { b.disabled = true; b.textContent = "正在登记…"; }
   });
+  // 503 (database down, disk full): show the server's message in the message area
+  // (HX-Retarget); the form keeps what was typed, to be sent again later.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    if (ev.detail.xhr && ev.detail.xhr.status === 503) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
+  // Replaces inline onclick="history.back()" (CSP: no inline handlers).
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest && ev.target.closest("[data-back]")) { ev.preventDefault(); history.back(); }
+  });
   document.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       var form = ev.target.closest && ev.target.closest("form");

@@ -7,6 +7,7 @@ from typing import Any
 from tests.conftest import VALID_ID, World
 from xinfang.cases.models import CaseEvent, CasePetitioner
 from xinfang.people.models import Petitioner, PetitionerMerge
+from xinfang.people.selectors import with_id_number, without_id_number
 from xinfang.people.services import PetitionerInput
 
 
@@ -14,8 +15,8 @@ def _two_records(register: Any) -> tuple[Petitioner, Petitioner]:
     register(petitioners=[PetitionerInput(name="王五", phone="13600000000")])
     register(petitioners=[PetitionerInput(name="王五", id_number=VALID_ID)])
     return (
-        Petitioner.objects.get(id_number__isnull=True),
-        Petitioner.objects.get(id_number=VALID_ID),
+        without_id_number().get(),
+        with_id_number(VALID_ID).get(),
     )
 
 

@@ -33,6 +33,7 @@ from xinfang.core.idcard import id_check_digit
 from xinfang.org import roles as R
 from xinfang.org.models import Unit, UnitType
 from xinfang.people.models import Petitioner
+from xinfang.people.selectors import with_id_number
 from xinfang.people.services import PetitionerInput
 
 Register = Callable[..., Case]
@@ -119,7 +120,7 @@ def test_query_code_collision_registers_again_with_a_new_code(
     assert second.query_code == "ABCDEFGHJK"
     assert second.number.endswith("-000002")
     assert Case.objects.count() == 2
-    assert Petitioner.objects.filter(id_number=id18("11010519800101001")).count() == 1
+    assert with_id_number(id18("11010519800101001")).count() == 1
     year = timezone.localtime(timezone.now()).year
     assert CaseCounter.objects.get(code="110105", year=year).last == 2
 
@@ -151,8 +152,8 @@ def test_petitioner_found_by_id_number_and_phone_updated(register: Register) -> 
     second = register(
         petitioners=[PetitionerInput(name="张三", id_number=VALID_ID, phone="13900001111")]
     )
-    assert Petitioner.objects.filter(id_number=VALID_ID).count() == 1
-    person_row = Petitioner.objects.get(id_number=VALID_ID)
+    assert with_id_number(VALID_ID).count() == 1
+    person_row = with_id_number(VALID_ID).get()
     assert person_row.phone == "13900001111"
     assert list(first.petitioners.all()) == [person_row]
     assert list(second.petitioners.all()) == [person_row]
@@ -477,7 +478,7 @@ def test_validation_failure_saves_nothing(register: Register) -> None:
             ]
         )
     assert _counts() == before
-    assert not Petitioner.objects.filter(id_number=id18("11010519800101001")).exists()
+    assert not with_id_number(id18("11010519800101001")).exists()
 
 
 def test_failure_inside_the_transaction_rolls_everything_back(

@@ -14,6 +14,7 @@ from xinfang.cases.models import Case, CasePetitioner, Status
 from xinfang.cases.registration import case_register
 from xinfang.core.errors import ConcurrentChange, DomainError, IdempotencyConflict
 from xinfang.org import roles as R
+from xinfang.people.selectors import with_id_number, without_id_number
 from xinfang.people.services import PetitionerInput
 
 
@@ -66,8 +67,8 @@ def test_merge_needs_sight_of_every_case_and_wins_once(world: World, register: A
         office=world.street,
         reg=registration(petitioners=[PetitionerInput(name="王五", id_number=VALID_ID)]),
     )
-    source = Petitioner.objects.get(id_number__isnull=True)
-    target = Petitioner.objects.get(id_number=VALID_ID)
+    source = without_id_number().get()
+    target = with_id_number(VALID_ID).get()
     banan_dh = make_user("banan_dh", world.street, R.CASE_OFFICER)
     with pytest.raises(DomainError, match="无权查看"):
         petitioner_merge(source=source, target=target, by=banan_dh, reason="同一人")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from ninja import NinjaAPI, Swagger
 
-from xinfang.api import actions, attachments, cases, errors, people
+from xinfang.api import actions, attachments, audit, cases, confidential, errors, people
 from xinfang.api.auth import SessionAuth, TokenAuth
+from xinfang.core import faults
 
 DESCRIPTION = """\
 信访工作平台的 JSON 接口，与工作台界面调用同一组业务函数。
@@ -34,6 +35,15 @@ DESCRIPTION = """\
 
 **幂等登记**：`POST /api/cases` 可带 `Idempotency-Key` 请求头或 `idempotency_key` 字段。
 首次登记返回 201；同一键再次提交不会重复登记，返回 200 与首次登记的同一事项。
+
+**幂等写操作**：所有写操作（事项操作、备注、附件、信访人合并等）都可带 `Idempotency-Key`
+请求头（1–100 个可见 ASCII 字符，建议 UUID）。同一用户对同一地址用同一键再次提交时不会再次执行，
+直接返回首次成功的应答（首次 201 的重放为 200），并带 `Idempotent-Replayed: true` 响应头；
+同一键用于不同内容返回 409 `idempotency_conflict`。失败的请求不占用该键。超时后重试请用同一键。
+
+**故障**：数据库不可用或服务器存储空间不足时返回 503 与 `Retry-After`，
+`{"detail": 中文说明, "code": …}`（`database_unavailable`、`database_locked`、`disk_full`、
+`storage_read_only`），请稍后用同一幂等键重试。
 """
 
 api = NinjaAPI(
@@ -48,7 +58,10 @@ api = NinjaAPI(
 )
 
 errors.install(api)
+faults.install_ninja(api)
+api.add_router("", confidential.router)  # before cases: /cases/export.csv is not a case id
 api.add_router("", cases.router)
 api.add_router("", actions.router)
 api.add_router("", attachments.router)
 api.add_router("", people.router)
+api.add_router("", audit.router)

@@ -25,6 +25,7 @@ from xinfang.api.schemas import (
     PetitionerIn,
     RegistrationIn,
 )
+from xinfang.cases.confidential import search_guard
 from xinfang.cases.models import CasePetitioner
 from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.selectors import (
@@ -124,6 +125,9 @@ def register_case(
         group_name=body.group_name,
         related_to_id=body.related_to_id,
         skip_level=body.skip_level,
+        accused_unit_ids=body.accused_unit_ids,
+        accused_person_ids=body.accused_person_ids,
+        accused_text=body.accused_text,
     )
     now = timezone.now()
     case = with_field_map(
@@ -211,13 +215,15 @@ def petitioner_lookup(
     if matched is None:
         raise DomainError("请输入完整的身份证号、电话号码或中文姓名（2–10个汉字）", field="q")
     # Only people on a case this user may see: the lookup must not confirm that someone has
-    # petitioned elsewhere, nor name the person behind a phone number.
-    in_scope = matched.filter(parties__case__in=visible(request)).distinct()
+    # petitioned elsewhere, nor name the person behind a phone number. 检举控告 cases count only
+    # for their registering office's desk/case staff (``confidential.search_guard``).
+    scope = visible(request).filter(search_guard(user))
+    in_scope = matched.filter(parties__case__in=scope).distinct()
     people: list[Petitioner] = list(in_scope.order_by("id")[: LOOKUP_LIMIT + 1])
     truncated = len(people) > LOOKUP_LIMIT
     people = people[:LOOKUP_LIMIT]
     links = (
-        CasePetitioner.objects.filter(petitioner__in=people, case__in=visible(request))
+        CasePetitioner.objects.filter(petitioner__in=people, case__in=scope)
         .select_related("case")
         .order_by("-case__received_at", "-case_id")
     )

@@ -97,6 +97,19 @@ class RegistrationIn(Schema):
     group_name: str = Field("", max_length=100, description="信访群体名称（集体访）")
     related_to_id: int | None = Field(None, description="关联前案 ID")
     skip_level: bool = Field(False, description="越级（不填时按问题属地自动判断）")
+    accused_unit_ids: list[int] = Field(
+        default_factory=list,
+        max_length=20,
+        description="被检举控告单位 ID（仅检举控告件）：该单位及其下级单位的人员看不到本件",
+    )
+    accused_person_ids: list[int] = Field(
+        default_factory=list,
+        max_length=20,
+        description="被检举控告人（本系统用户）ID（仅检举控告件）",
+    )
+    accused_text: str = Field(
+        "", max_length=2000, description="其他被检举控告对象（不在本系统中的单位或人员，保密）"
+    )
     idempotency_key: str | None = Field(
         None,
         min_length=1,
@@ -140,7 +153,8 @@ class CaseRow(Schema):
     status: CodeLabel
     channel: CodeLabel
     purpose: CodeLabel
-    summary: str
+    summary: str = Field(description="诉求摘要；检举控告件为“【检举控告件，内容保密】”")
+    is_confidential: bool = Field(False, description="检举控告件：摘要与信访人身份已隐去")
     received_at: dt.datetime
     handling_unit: UnitRef | None
     deadline_state: CodeLabel = Field(description="正常/临期/超期/—（按最早的在办期限）")
@@ -223,8 +237,9 @@ class CaseDetail(Schema):
     category_id: int | None
     place_code: str
     place_name: str
-    summary: str
-    content: str
+    summary: str = Field(description="诉求摘要；检举控告件须经 POST /cases/{id}/reveal 查看")
+    content: str = Field(description="详细内容；检举控告件为空，须经查看接口（留痕）获取")
+    is_confidential: bool = Field(False, description="检举控告件：内容与信访人身份保密")
     received_at: dt.datetime
     registered_at: dt.datetime
     registered_by: str

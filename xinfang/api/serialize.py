@@ -15,6 +15,7 @@ from django.utils import timezone
 from xinfang.api.access import case_or_404, visible
 from xinfang.api.auth import current_user
 from xinfang.cases import deadlines
+from xinfang.cases.confidential import mask_name, shown_name, shown_summary
 from xinfang.cases.models import (
     OBLIGATION_KINDS,
     Attachment,
@@ -82,11 +83,12 @@ def event(ev: CaseEvent, *, show_repeat_of: bool) -> dict[str, Any]:
     }
 
 
-def attachment(att: Attachment) -> dict[str, Any]:
-    """Metadata only: the stored name and path never leave the server."""
+def attachment(att: Attachment, *, masked: bool = False) -> dict[str, Any]:
+    """Metadata only: the stored name and path never leave the server. ``masked``: a 检举控告
+    case's file name may name the accused; shown only after the reveal."""
     return {
         "id": att.pk,
-        "name": att.original_name,
+        "name": "（检举控告件附件，名称保密）" if masked else att.original_name,
         "size": att.size,
         "content_type": att.content_type,
         "sha256": att.sha256,
@@ -103,16 +105,17 @@ def case_row(case: Case, person: Petitioner | None, today: dt.date) -> dict[str,
         "status": status(case.status),
         "channel": code_label(case.channel, case.get_channel_display()),
         "purpose": code_label(case.purpose, case.get_purpose_display()),
-        "summary": case.summary,
+        "summary": shown_summary(case),
+        "is_confidential": case.is_confidential,
         "received_at": local(case.received_at),
         "handling_unit": unit(case.handling_unit),
         "deadline_state": deadline_state(next_due, today),
         "next_due": next_due,
         "first_petitioner": (
             {
-                "name": person.name,
-                "id_masked": person.id_masked,
-                "phone_masked": person.phone_masked,
+                "name": shown_name(case, person.name),
+                "id_masked": "" if case.is_confidential else person.id_masked,
+                "phone_masked": "" if case.is_confidential else person.phone_masked,
             }
             if person
             else None
@@ -120,17 +123,19 @@ def case_row(case: Case, person: Petitioner | None, today: dt.date) -> dict[str,
     }
 
 
-def _parties(case: Case) -> list[dict[str, Any]]:
+def _parties(case: Case, *, masked: bool = False) -> list[dict[str, Any]]:
+    """The people of the case; ``masked`` (a 检举控告 case before its audited reveal): the
+    name as 张**, no ID or phone fragments."""
     return [
         {
             "petitioner_id": link.petitioner.pk,
-            "name": link.petitioner.name,
+            "name": mask_name(link.petitioner.name) if masked else link.petitioner.name,
             "role": code_label(link.role, PetitionerRole(link.role).label),
             "id_type": code_label(link.petitioner.id_type, IdType(link.petitioner.id_type).label),
-            "id_masked": link.petitioner.id_masked,
-            "phone_masked": link.petitioner.phone_masked,
-            "sex": link.petitioner.sex,
-            "age_band": link.petitioner.age_band,
+            "id_masked": "" if masked else link.petitioner.id_masked,
+            "phone_masked": "" if masked else link.petitioner.phone_masked,
+            "sex": "" if masked else link.petitioner.sex,
+            "age_band": "" if masked else link.petitioner.age_band,
         }
         for link in CasePetitioner.objects.filter(case=case).select_related("petitioner")
     ]
@@ -180,8 +185,9 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
         "category_id": case.category_id,
         "place_code": case.place_code,
         "place_name": case.place_name,
-        "summary": case.summary,
-        "content": case.content,
+        "summary": shown_summary(case),
+        "content": "" if case.is_confidential else case.content,
+        "is_confidential": case.is_confidential,
         "received_at": local(case.received_at),
         "registered_at": local(case.registered_at),
         "registered_by": person_name(case.registered_by),
@@ -203,7 +209,7 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
         "closed_at": local(case.closed_at),
         "updated_at": local(case.updated_at),
         "deadline_state": deadline_state(getattr(case, "next_due", None), today),
-        "petitioners": _parties(case),
+        "petitioners": _parties(case, masked=case.is_confidential),
         "events": events,
         "deadlines": _open_deadlines(case, today),
         "pending_extension": (
@@ -212,7 +218,7 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
             else None
         ),
         "attachments": [
-            attachment(a)
+            attachment(a, masked=case.is_confidential)
             for a in Attachment.objects.filter(case=case).order_by("uploaded_at", "id")
         ],
         "allowed_actions": [

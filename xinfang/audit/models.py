@@ -4,7 +4,7 @@ Each row carries ``seq`` (1, 2, 3 … without gaps), the hash of the row before 
 hash over a canonical serialisation of its fields (``chain.entry_hash``). ``AuditHead`` is a
 single row holding the last ``seq`` and hash: it serialises writers (row lock) and anchors the
 tail, so deleting the newest rows is detected too. Rows are never updated or deleted by the
-application; database triggers refuse it (migration 0002).
+application; database triggers refuse it (migration 0003, ``triggers.py``).
 """
 
 from __future__ import annotations

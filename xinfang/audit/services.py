@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from xinfang.audit.chain import GENESIS, entry_hash
+from xinfang.audit.context import current_request
 from xinfang.audit.models import AuditEntry, AuditHead
 
 # Actions, as stored in ``AuditEntry.action``; labels for the viewer.
@@ -25,11 +26,12 @@ ACTIONS: dict[str, str] = {
     "password_change": "修改密码",
     "reveal": "查看完整信息",
     "export": "导出",
-    "case_event": "事项状态变更",
+    "case_event": "事项动态",
     "admin_add": "后台新增",
     "admin_change": "后台修改",
     "admin_delete": "后台删除",
     "role_grant": "授予角色",
+    "role_change": "变更岗位",
     "role_revoke": "撤销角色",
     "download": "下载附件",
     "backup": "备份",
@@ -39,6 +41,8 @@ ACTIONS: dict[str, str] = {
 
 
 def client_ip(request: HttpRequest | None) -> str:
+    """The caller's address: the request's, else the one being served (signal receivers)."""
+    request = request if request is not None else current_request()
     if request is None:
         return ""
     return str(request.META.get("REMOTE_ADDR", ""))[:45]
@@ -56,7 +60,7 @@ def audit_record(
     request: HttpRequest | None = None,
     ip: str = "",
 ) -> AuditEntry:
-    """Append one row to the chain, inside the caller's transaction (a savepoint if nested).
+    """Append one row to the chain, inside the caller's transaction.
 
     The head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's IMMEDIATE
     transactions already serialise writers), so concurrent writers get consecutive ``seq``.
@@ -74,7 +78,9 @@ def audit_record(
         actor_name = actor.get_full_name() or actor.get_username()
     elif isinstance(actor, str):
         actor_name = actor
-    with transaction.atomic():
+    # No savepoint of its own: if the row cannot be written, the caller's whole transaction
+    # must fail (a change never commits without its audit row); outside one, it is one.
+    with transaction.atomic(savepoint=False):
         head = AuditHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             head = AuditHead.objects.create(pk=1, seq=0, hash=GENESIS)

@@ -69,15 +69,41 @@ class CaseRegisterForm(forms.Form):
         label="详细内容", widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
     skip_level = forms.BooleanField(label="越级", required=False)
+    accused_units = forms.TypedMultipleChoiceField(
+        label="被检举控告单位",
+        coerce=int,
+        required=False,
+        help_text="仅检举控告件；可多选（按住 Ctrl）",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    accused_persons = forms.TypedMultipleChoiceField(
+        label="被检举控告人（本系统工作人员）",
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    accused_text = forms.CharField(
+        label="其他被检举控告对象",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        help_text="不在本系统中的单位或人员；与检举内容一同保密",
+    )
     attachments = forms.FileField(
         label="附件",
         required=False,
         widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, office: Unit | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
+        if office is not None:
+            from xinfang.cases.confidential import accused_choices
+
+            units, persons = accused_choices(office)
+            self.fields["accused_units"].choices = units  # type: ignore[attr-defined]
+            self.fields["accused_persons"].choices = persons  # type: ignore[attr-defined]
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
             self.initial.setdefault("received_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
@@ -180,7 +206,7 @@ class RouteForm(forms.Form):
         if case is not None:
             from xinfang.cases.policy import routing_targets
 
-            self.fields["unit"].queryset = routing_targets(case.office_unit)  # type: ignore[attr-defined]
+            self.fields["unit"].queryset = routing_targets(case.office_unit, case)  # type: ignore[attr-defined]
 
 
 class ReasonForm(forms.Form):

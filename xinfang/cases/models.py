@@ -183,6 +183,20 @@ class Case(models.Model):
         Petitioner, through="CasePetitioner", related_name="cases", verbose_name="信访人"
     )
 
+    # 检举控告: who is accused. Units and staff named here never see the case (nor anyone
+    # holding a post in an accused unit's subtree) — ``cases.confidential``. ``accused_text``
+    # names people/units outside the system and is part of the confidential content.
+    accused_units = models.ManyToManyField(
+        Unit, blank=True, related_name="accusations", verbose_name="被检举控告单位"
+    )
+    accused_persons = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="accusations",
+        verbose_name="被检举控告人（本系统人员）",
+    )
+    accused_text = models.TextField("被检举控告对象（其他）", blank=True)
+
     class Meta:
         verbose_name = "信访事项"
         verbose_name_plural = "信访事项"
@@ -205,6 +219,12 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_confidential(self) -> bool:
+        """检举控告件: content and the petitioner's identity are protected. Derived from the
+        purpose (fixed at registration; no service changes it), so it cannot disagree with it."""
+        return self.purpose == Purpose.ACCUSATION
 
 
 class PetitionerRole(models.TextChoices):

@@ -25,14 +25,21 @@ from xinfang.org.roles import CASE_READERS
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Cases in the user's scope, minus 检举控告 cases naming the user or one of the user's units
+    (or a unit above them) as accused (``confidential.exclude_accused``)."""
+    from xinfang.cases.confidential import exclude_accused
+
     unit_ids = visible_unit_ids(user, CASE_READERS)
     if not unit_ids:
         return Case.objects.none()
     if len(unit_ids) == _unit_count(user):
         # The user's scope is the whole tree (a district office, its leaders): no filter, so the
         # list can walk the received-time index and stop after one page instead of sorting.
-        return Case.objects.all()
-    return Case.objects.filter(Q(office_unit_id__in=unit_ids) | Q(handling_unit_id__in=unit_ids))
+        return exclude_accused(Case.objects.all(), user)
+    return exclude_accused(
+        Case.objects.filter(Q(office_unit_id__in=unit_ids) | Q(handling_unit_id__in=unit_ids)),
+        user,
+    )
 
 
 def _unit_count(user: Any) -> int:
@@ -118,21 +125,23 @@ def allowed_actions(user: Any, case: Case) -> list[Action]:
     ]
 
 
-def routing_targets(office: Any) -> QuerySet[Any]:
+def routing_targets(office: Any, case: Case | None = None) -> QuerySet[Any]:
     """Units a case registered at ``office`` may be assigned or forwarded to: active units of
     the office's own tree (a township office may forward to a district department; nobody
     routes into another deployment's tree), other than the office itself, that have someone to
-    sign the case in (an active 承办人 or 单位负责人) — so a routed case can never be stranded."""
+    sign the case in (an active 承办人 or 单位负责人) — so a routed case can never be stranded.
+    With ``case``: not the units a 检举控告 case must avoid (回避, ``confidential``)."""
     from xinfang.org.models import Membership, Unit
     from xinfang.org.roles import UNIT_STAFF
 
     staffed = Membership.objects.filter(role__code__in=UNIT_STAFF, user__is_active=True).values(
         "unit_id"
     )
-    return (
-        Unit.objects.filter(
-            is_active=True, path__startswith=office.path.split(".")[0] + ".", pk__in=staffed
-        )
-        .exclude(pk=office.pk)
-        .order_by("path")
-    )
+    targets = Unit.objects.filter(
+        is_active=True, path__startswith=office.path.split(".")[0] + ".", pk__in=staffed
+    ).exclude(pk=office.pk)
+    if case is not None:
+        from xinfang.cases.confidential import recused_unit_ids
+
+        targets = targets.exclude(pk__in=recused_unit_ids(case))
+    return targets.order_by("path")

@@ -27,6 +27,7 @@ from xinfang.cases.models import (
 from xinfang.cases.policy import may_register
 from xinfang.core.errors import DomainError, IdempotencyConflict, PermissionDenied
 from xinfang.core.refcache import ReferenceCache
+from xinfang.core.text import clean_line, clean_text
 from xinfang.org.models import Unit
 from xinfang.people.models import Petitioner, PetitionerGroup
 from xinfang.people.services import PetitionerInput, clean_petitioner, petitioner_resolve
@@ -58,9 +59,19 @@ class Registration:
     group_name: str = ""
     related_to_id: int | None = None
     skip_level: bool = False
+    # 检举控告 only: the accused (``cases.confidential``).
+    accused_unit_ids: list[int] = field(default_factory=list)
+    accused_person_ids: list[int] = field(default_factory=list)
+    accused_text: str = ""
 
 
 def _clean(reg: Registration, now: dt.datetime) -> None:
+    # Free text: control, bidi and invisible format characters out, NFC (xinfang.core.text).
+    reg.summary = clean_line(reg.summary)
+    reg.content = clean_text(reg.content)
+    reg.place_code = clean_line(reg.place_code)
+    reg.place_name = clean_line(reg.place_name)
+    reg.group_name = clean_line(reg.group_name)
     if reg.channel not in Channel.values:
         raise DomainError("请选择来源渠道", field="channel")
     if reg.purpose not in Purpose.values:
@@ -268,6 +279,23 @@ def _levels_skipped(office: Unit, place_code: str) -> bool:
     return levels.index(jurisdiction) >= 2
 
 
+def _clean_accused(reg: Registration, office: Unit, by: Any) -> tuple[list[Any], list[Any]] | None:
+    """The accused of a 检举控告 case, checked (``confidential.resolve_accused``); None when
+    none are named. Other purposes name no accused."""
+    from xinfang.cases.confidential import resolve_accused
+
+    if not (reg.accused_unit_ids or reg.accused_person_ids or reg.accused_text.strip()):
+        return None
+    if reg.purpose != Purpose.ACCUSATION:
+        raise DomainError(
+            "只有信访目的为“检举控告”的事项可以填写被检举控告对象", field="accused_units"
+        )
+    reg.accused_text = clean_text(reg.accused_text)
+    return resolve_accused(
+        office=office, by=by, unit_ids=reg.accused_unit_ids, person_ids=reg.accused_person_ids
+    )
+
+
 def _replayed(key: str, by: Any, office: Unit) -> Case | None:
     """The case a retried submission created — only the same clerk's at the same office; a key
     someone else used is refused without saying anything about their case."""
@@ -306,10 +334,15 @@ def case_register(
     _clean(reg, now)
     cleaned = [clean_petitioner(p, prefix=f"p{i}_") for i, p in enumerate(reg.petitioners)]
     cleaned_reps = [clean_petitioner(p, prefix=f"r{i}_") for i, p in enumerate(reg.representatives)]
+    accused = _clean_accused(reg, office, by)
     for attempt in range(1, QUERY_CODE_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _register(by, office, reg, cleaned, cleaned_reps, idempotency_key, now)
+                case = _register(by, office, reg, cleaned, cleaned_reps, idempotency_key, now)
+                if accused is not None:
+                    case.accused_units.add(*accused[0])
+                    case.accused_persons.add(*accused[1])
+                return case
         except _QueryCodeTaken:
             # Everything rolled back, the number included: register again with a new code.
             # Cheaper than a savepoint around every insert for a 1-in-10¹⁵ event.
@@ -357,6 +390,7 @@ def _register(
             place_name=reg.place_name,
             summary=reg.summary.strip(),
             content=reg.content,
+            accused_text=reg.accused_text.strip(),
             received_at=reg.received_at,
             headcount=reg.headcount,
             group=group,

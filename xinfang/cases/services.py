@@ -27,6 +27,7 @@ from xinfang.cases.models import (
 from xinfang.cases.policy import may_add_to_file, require, routing_targets
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
+from xinfang.core.text import clean_text
 from xinfang.org.models import Unit
 
 K = DeadlineKind
@@ -37,7 +38,7 @@ def _actor_unit(by: Any, case: Case, side: str) -> Unit | None:
 
 
 def _text(value: str, field: str, what: str, *, min_len: int = 2) -> str:
-    value = (value or "").strip()
+    value = clean_text(value).strip()
     if len(value) < min_len:
         raise DomainError(f"请填写{what}", field=field)
     return value
@@ -82,7 +83,7 @@ def _transition(
         at=now,
         from_status=from_status,
         to_status=to_status,
-        text=text,
+        text=clean_text(text).strip(),  # control/bidi/format characters out (core/text.py)
         data=data or {},
     )
 
@@ -92,6 +93,11 @@ def _route(
 ) -> CaseEvent:
     if not unit.is_active:
         raise DomainError(f"单位「{unit.name}」已停用，请选择其他单位", field="unit")
+    from xinfang.cases.confidential import routing_refusal
+
+    recused = routing_refusal(case, unit)
+    if recused:
+        raise DomainError(recused, field="unit")
     if not routing_targets(case.office_unit).filter(pk=unit.pk).exists():
         raise DomainError(
             f"不能交办或转送给「{unit.name}」：须为本辖区内、有承办人或单位负责人的单位",

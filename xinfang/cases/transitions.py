@@ -94,4 +94,6 @@ EVENT_LABELS: dict[str, str] = {
     "note": "备注",
     "attachment": "附件",
     "person_merge": "信访人合并",
+    "accused": "补充被检举控告对象",
+    "recuse": "回避收回",
 } | {code: a.label for code, a in ACTIONS.items()}

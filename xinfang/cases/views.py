@@ -7,14 +7,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
-from xinfang.cases import actions, deadlines, policy, selectors
+from xinfang.cases import actions, confidential, deadlines, policy, selectors
 from xinfang.cases.attachments import attachment_add
 from xinfang.cases.forms import (
     CaseFilterForm,
@@ -30,6 +32,7 @@ from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.services import case_add_note
 from xinfang.cases.transitions import ACTIONS, EVENT_LABELS
 from xinfang.core.errors import DomainError
+from xinfang.core.idempotency import form_key, post_fingerprint, replay_of, run_once
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
 from xinfang.org.policy import jurisdiction_of, units_with_role
@@ -62,6 +65,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     first = selectors.annotate_page(rows)
+    confidential.mask_rows(rows, first)
     today = timezone.localdate()
     for case in rows:
         case.first_petitioner = first.get(case.pk)  # type: ignore[attr-defined]
@@ -135,7 +139,10 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
-    return render(request, "cases/detail.html", _detail_context(request, case))
+    response = render(request, "cases/detail.html", _detail_context(request, case))
+    if case.is_confidential:
+        patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @login_required
@@ -143,12 +150,22 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     if code not in actions.ACTION_UI:
         raise Http404
+    key, fingerprint, scope = form_key(request), post_fingerprint(request), f"case_act:{pk}:{code}"
+    if replay_of(user=request.user, key=key, scope=scope, fingerprint=fingerprint):
+        # A resent form (double click, retry after a timeout): the first result, once.
+        return _replayed(request, pk, f"「{ACTIONS[code].label}」已提交过，未重复执行")
     case = _visible_case(request, pk)
     form = actions.make_form(code, case, request.POST)
     failed: dict[str, Any] = {}
     if form.is_valid():
         try:
-            actions.run(code, form, case, request.user)
+            run_once(
+                user=request.user,
+                key=key,
+                scope=scope,
+                fingerprint=fingerprint,
+                effect=lambda: actions.run(code, form, case, request.user),
+            )
         except DomainError as exc:
             target = exc.field if exc.field in form.fields else None
             form.add_error(target, exc.message)
@@ -184,11 +201,22 @@ def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 @require_POST
 def case_note(request: HttpRequest, pk: int) -> HttpResponse:
     """A remark or correction: a new timeline row, never an edit."""
+    key, fingerprint, scope = form_key(request), post_fingerprint(request), f"case_note:{pk}"
+    if replay_of(user=request.user, key=key, scope=scope, fingerprint=fingerprint):
+        return _replayed(request, pk, "该备注已提交过，未重复添加")
     case = _visible_case(request, pk)
     form = NoteAddForm(request.POST)
     if form.is_valid():
         try:
-            case_add_note(case=case, by=request.user, text=form.cleaned_data["text"])
+            run_once(
+                user=request.user,
+                key=key,
+                scope=scope,
+                fingerprint=fingerprint,
+                effect=lambda: case_add_note(
+                    case=case, by=request.user, text=form.cleaned_data["text"]
+                ),
+            )
         except DomainError as exc:
             form.add_error("text", exc.message)
         else:
@@ -201,6 +229,22 @@ def case_note(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
+def _replayed(request: HttpRequest, pk: int, message: str) -> HttpResponse:
+    """The answer to a resent form: the case as it is now, or the list if it left view."""
+    messages.info(request, message)
+    case = _visible_cases(request).filter(pk=pk).first()
+    partial = bool(request.headers.get("HX-Request"))
+    if case is None:
+        if not partial:
+            return redirect("case_list")
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("case_list")
+        return response
+    context = _detail_context(request, case)
+    context["partial"] = partial
+    return render(request, "cases/_detail_body.html" if partial else "cases/detail.html", context)
+
+
 @login_required
 def case_register_view(request: HttpRequest) -> HttpResponse:
     offices = [u for u in units_with_role(request.user, R.OFFICE_STAFF) if u.is_petition_office]
@@ -208,7 +252,7 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
         raise Http404
     office = offices[0]
     if request.method == "POST":
-        form = CaseRegisterForm(request.POST, request.FILES)
+        form = CaseRegisterForm(request.POST, request.FILES, office=office)
         people = PersonFormSet(request.POST, prefix="p")
         reps = RepresentativeFormSet(request.POST, prefix="r")
         files = request.FILES.getlist("attachments")
@@ -232,28 +276,35 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
                 skip_level=d.get("skip_level") or False,
                 petitioners=[p for p in (f.to_input() for f in people.forms) if p],
                 representatives=[p for p in (f.to_input() for f in reps.forms) if p],
+                accused_unit_ids=d.get("accused_units") or [],
+                accused_person_ids=d.get("accused_persons") or [],
+                accused_text=d.get("accused_text") or "",
             )
             now = timezone.now()
             try:
-                case = case_register(
-                    by=request.user,
-                    office=office,
-                    reg=reg,
-                    idempotency_key=d["idempotency_key"],
-                    at=now,
-                )
+                # The case and its files are one submission: a file that cannot be stored
+                # (refused, disk full) leaves no case without it.
+                with transaction.atomic():
+                    case = case_register(
+                        by=request.user,
+                        office=office,
+                        reg=reg,
+                        idempotency_key=d["idempotency_key"],
+                        at=now,
+                    )
+                    if case.registered_at == now:  # not a replay of an earlier submission
+                        for f in files:
+                            attachment_add(case=case, by=request.user, upload=f)
             except DomainError as exc:
                 _attach_error(exc, form, people, reps)
             else:
-                if case.registered_at == now:  # not a replay of an earlier submission
-                    for f in files:
-                        attachment_add(case=case, by=request.user, upload=f)
+                if case.registered_at == now:
                     messages.success(request, f"已登记：{case.number}，查询码 {case.query_code}")
                 else:
                     messages.info(request, f"该表单已提交过，未重复登记：{case.number}")
                 return redirect("case_detail", pk=case.pk)
     else:
-        form = CaseRegisterForm()
+        form = CaseRegisterForm(office=office)
         people = PersonFormSet(prefix="p")
         reps = RepresentativeFormSet(prefix="r")
     return render(

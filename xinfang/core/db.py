@@ -59,5 +59,13 @@ def database_status() -> dict[str, Any]:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:
-        return {"ok": False, "vendor": connection.vendor, "error": exc.__class__.__name__}
-    return {"ok": True, "vendor": connection.vendor}
+        from xinfang.core.faults import fault_cause
+
+        return {
+            "ok": False,
+            "reachable": False,
+            "vendor": connection.vendor,
+            "error": exc.__class__.__name__,
+            "cause": fault_cause(exc) or "error",
+        }
+    return {"ok": True, "reachable": True, "vendor": connection.vendor}

@@ -9,8 +9,10 @@ software release. ``xinfang.core.workcalendar`` is the only reader.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class CalendarDay(models.Model):
@@ -70,3 +72,35 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年节假日安排已录入"
+
+
+class IdempotencyRecord(models.Model):
+    """One accepted submission: a retry with the same key gets this answer, not a second effect.
+
+    Written in the same transaction as the effect (``xinfang.core.idempotency``), so a crash
+    leaves either both or neither. Purged after ``IDEMPOTENCY_RETENTION_DAYS``
+    (``manage.py purge_idempotency``).
+    """
+
+    key = models.CharField("提交标识", max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户"
+    )
+    scope = models.CharField("操作", max_length=200)
+    fingerprint = models.CharField("内容摘要", max_length=64)
+    status_code = models.PositiveSmallIntegerField("状态码", default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.TextField(blank=True)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "幂等提交记录"
+        verbose_name_plural = "幂等提交记录"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} · {self.key}"

@@ -385,7 +385,15 @@ def login_table(logins: list[tuple[str, str, str, str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     body = [line(head), rule, *(line(r) for r in logins)]
-    return "\n".join([*body, "", f"所有演示账号的密码：{DEMO_PASSWORD}"])
+    return "\n".join(
+        [
+            *body,
+            "",
+            f"所有演示账号的密码：{DEMO_PASSWORD}",
+            "系统管理员、安全管理员、审计员（xitong、anquan、shenji）首次登录须用手机身份验证器"
+            "扫码绑定双因素认证，此后每次登录输入动态验证码。",
+        ]
+    )
 
 
 def load_demo(

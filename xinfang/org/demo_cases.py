@@ -284,6 +284,13 @@ class Planner:
             if last <= now and abs((last - goal).total_seconds()) < 6 * 3600:
                 break
             anchor += goal - last - dt.timedelta(hours=1)
+        # Office hours and weekends can keep the search from settling; never let the case's
+        # last step fall after now (it would be cut, and the case would not reach its state).
+        for _ in range(8):
+            if last <= now:
+                break
+            anchor -= last - now + dt.timedelta(days=1)
+            last = self.times(plan, anchor)
         plan.steps = [s for s in plan.steps if s.at is not None and s.at <= now]
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from xinfang.core.masking import mask_id, mask_phone
+from xinfang.people import pii
 
 
 class IdType(models.TextChoices):
@@ -38,13 +39,25 @@ class Petitioner(models.Model):
     id_type = models.CharField(
         "证件类型", max_length=12, choices=IdType.choices, default=IdType.RESIDENT
     )
-    id_number = models.CharField("证件号码", max_length=40, null=True, blank=True, unique=True)
+    # ID number and phone are stored encrypted (AES-GCM, xinfang.core.crypto) with keyed blind
+    # indexes for exact lookup; read and write them through the ``id_number``/``phone``
+    # properties, query them through ``people.selectors`` (``with_id_number``, ``with_phone``).
+    id_number_enc = models.TextField("证件号码（密文）", blank=True, default="", editable=False)
+    id_number_bidx = models.CharField(
+        "证件号码索引", max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    id_tail_bidx = models.CharField(
+        "证件号码后六位索引", max_length=64, blank=True, default="", db_index=True, editable=False
+    )
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True, default="")
     birth_date = models.DateField("出生日期", null=True, blank=True)
     age_band = models.CharField(
         "年龄段", max_length=8, choices=AgeBand.choices, blank=True, default=""
     )
-    phone = models.CharField("联系电话", max_length=30, blank=True, db_index=True)
+    phone_enc = models.TextField("联系电话（密文）", blank=True, default="", editable=False)
+    phone_bidx = models.CharField(
+        "联系电话索引", max_length=64, blank=True, default="", db_index=True, editable=False
+    )
     address = models.CharField("住址", max_length=200, blank=True)
     education = models.CharField("文化程度", max_length=20, blank=True)
     occupation = models.CharField("职业", max_length=40, blank=True)
@@ -66,6 +79,42 @@ class Petitioner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # Columns a change of ``id_number``/``phone`` writes (for ``save(update_fields=…)``).
+    ID_NUMBER_COLUMNS = ("id_number_enc", "id_number_bidx", "id_tail_bidx")
+    PHONE_COLUMNS = ("phone_enc", "phone_bidx")
+
+    def _plain(self, column: str) -> str | None:
+        """Decrypt a column once per token value (cached on the instance)."""
+        token = getattr(self, column)
+        if not token:
+            return None
+        cache: dict[str, tuple[str, str | None]] = self.__dict__.setdefault("_pii_plain", {})
+        hit = cache.get(column)
+        if hit is None or hit[0] != token:
+            value = pii.decrypt_id(token) if column == "id_number_enc" else pii.decrypt_phone(token)
+            hit = cache[column] = (token, value)
+        return hit[1]
+
+    @property
+    def id_number(self) -> str | None:
+        """The full ID number (decrypted), None without one. Never put it in a list or log."""
+        return self._plain("id_number_enc")
+
+    @id_number.setter
+    def id_number(self, value: str | None) -> None:
+        for column, stored in pii.id_columns(value).items():
+            setattr(self, column, stored)
+
+    @property
+    def phone(self) -> str:
+        """The full phone number (decrypted), "" without one."""
+        return self._plain("phone_enc") or ""
+
+    @phone.setter
+    def phone(self, value: str | None) -> None:
+        for column, stored in pii.phone_columns(value).items():
+            setattr(self, column, stored)
 
     @property
     def id_masked(self) -> str:

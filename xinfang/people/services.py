@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from pypinyin import Style, lazy_pinyin
 
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.core.idcard import IdNumberError, validate_hk_mo_tw_permit, validate_id_number
 from xinfang.core.masking import validate_phone
 from xinfang.people.models import AgeBand, IdType, Petitioner, PetitionerMerge
+from xinfang.people.selectors import with_id_number, with_phone, without_id_number
 
 
 @dataclass
@@ -45,6 +47,12 @@ def age_band_of(age: int) -> str:
 def clean_petitioner(data: PetitionerInput, *, prefix: str = "") -> dict[str, Any]:
     """Validate and normalise one person's fields; DomainError names the offending field."""
     import datetime as dt
+
+    from xinfang.core.text import clean_fields  # control/bidi/format characters out, NFC
+
+    data = clean_fields(
+        data, "name", "id_number", "phone", "address", "education", "occupation", "ethnic_group"
+    )
 
     name = data.name.strip()
     if not name:
@@ -95,10 +103,11 @@ def clean_petitioner(data: PetitionerInput, *, prefix: str = "") -> dict[str, An
 
 def petitioner_resolve(values: dict[str, Any]) -> Petitioner:
     """The person these cleaned values describe: by ID number when given (one row per ID,
-    updating contact data that is new), else by exact name + phone, else a new row."""
+    updating contact data that is new), else by exact name + phone, else a new row. Both
+    lookups go through the blind indexes (``people.selectors``)."""
     id_number = values.get("id_number")
     if id_number:
-        existing = Petitioner.objects.filter(id_number=id_number).first()
+        existing = with_id_number(id_number).first()
         if existing is None:
             try:
                 with transaction.atomic():
@@ -107,13 +116,11 @@ def petitioner_resolve(values: dict[str, Any]) -> Petitioner:
                     )
             except IntegrityError:
                 # Another clerk registered the same ID number a moment ago.
-                existing = Petitioner.objects.get(id_number=id_number)
+                existing = with_id_number(id_number).get()
         _refresh_contact(existing, values)
         return existing
     if values.get("phone"):
-        same = Petitioner.objects.filter(
-            name=values["name"], phone=values["phone"], id_number__isnull=True
-        ).first()
+        same = without_id_number(with_phone(values["phone"])).filter(name=values["name"]).first()
         if same is not None:
             _refresh_contact(same, values)
             return same
@@ -121,12 +128,12 @@ def petitioner_resolve(values: dict[str, Any]) -> Petitioner:
 
 
 def _refresh_contact(person: Petitioner, values: dict[str, Any]) -> None:
-    changed = []
+    changed: list[str] = []
     for field in ("phone", "address", "education", "occupation", "ethnic_group"):
         new = values.get(field)
         if new and new != getattr(person, field):
             setattr(person, field, new)
-            changed.append(field)
+            changed.extend(Petitioner.PHONE_COLUMNS if field == "phone" else [field])
     if changed:
         person.save(update_fields=changed)
 
@@ -146,7 +153,7 @@ def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason:
         raise PermissionDenied("只有信访机构的办案员可以合并信访人记录")
     if source.pk == target.pk:
         raise DomainError("不能把信访人合并到自己")
-    if source.id_number:
+    if source.id_number_bidx is not None:
         raise DomainError("有证件号码的信访人不能被合并，请合并无证件号码的记录")
     if source.merged_into_id:
         raise DomainError("该记录已合并过")
@@ -181,3 +188,34 @@ def petitioner_merge(*, source: Petitioner, target: Petitioner, by: Any, reason:
                 text=f"信访人记录合并：{source.name}（无证件记录）并入{target.name}。原因：{reason}",
                 data={"source": source.pk, "target": target.pk},
             )
+
+
+REVEALABLE_FIELDS = {"id_number": "证件号码", "phone": "联系电话"}
+
+
+def petitioner_reveal(
+    *, person: Petitioner, case: Any, field: str, by: Any, request: HttpRequest | None = None
+) -> str:
+    """The full ID number or phone of a person, for someone who may see them. Guard: the
+    caller fetched ``person`` and ``case`` through ``selectors.petitioner_in_view(by, …)`` (a
+    case-reading post that sees a case of this person); ``field`` is ``id_number`` or ``phone``
+    and the person has one. Effect: nothing changes. Event: one ``reveal`` audit row (field,
+    case number, never the value) in the same transaction as the read."""
+    from xinfang.audit.services import audit_record
+
+    label = REVEALABLE_FIELDS.get(field)
+    if label is None:
+        raise DomainError("只能查看完整的证件号码或联系电话", field="field")
+    value = person.id_number if field == "id_number" else person.phone
+    if not value:
+        raise DomainError(f"该信访人没有登记{label}", field="field")
+    with transaction.atomic():
+        audit_record(
+            action="reveal",
+            actor=by,
+            obj=person,
+            summary=f"查看信访人完整{label}（{case.number}）",
+            detail={"field": field, "case": case.number},
+            request=request,
+        )
+    return value
