@@ -88,12 +88,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "xinfang.audit.context.AuditContextMiddleware",  # actor and IP for audit rows
-    "xinfang.core.middleware.ApiIdempotencyMiddleware",  # Idempotency-Key on API writes
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Idle/absolute session limits, logout everywhere; then the second factor (needs messages).
     "xinfang.accounts.middleware.SessionSecurityMiddleware",
     "xinfang.accounts.middleware.TwoFactorMiddleware",
+    # Idempotency-Key on API writes: after the session limits and the second factor, so that a
+    # replayed answer is never given to an expired, logged-out-everywhere or unverified session.
+    "xinfang.core.middleware.ApiIdempotencyMiddleware",
     "axes.middleware.AxesMiddleware",  # keep last: turns a lockout into the Chinese lockout page
 ]
 
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "xinfang.org.context_processors.nav",
             ],
         },
     },

@@ -4,46 +4,19 @@ change; ``flush`` between transactional tests works despite the append-only trig
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import connection, connections, transaction
 
 from tests.conftest import World, registration
+from tests.threads import in_threads, needs_server_db
 from xinfang.audit import triggers
 from xinfang.audit.models import AuditEntry, AuditHead
 from xinfang.audit.selectors import verify_chain
 from xinfang.audit.services import audit_record
 from xinfang.cases.models import CaseEvent
 from xinfang.cases.registration import case_register
-
-needs_server_db = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="threads need a shared database; the SQLite test database is in-memory",
-)
-
-
-def _in_threads(n: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # reported by the assertions below
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "an audit writer thread hung"
-    return results
 
 
 @needs_server_db
@@ -59,7 +32,7 @@ def test_parallel_writers_keep_one_consecutive_valid_chain() -> None:
                 seqs.append(entry.seq)
         return seqs
 
-    results = _in_threads(8, work)
+    results = in_threads(8, work)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     written = sorted(s for r in results for s in r)
@@ -79,7 +52,7 @@ def test_parallel_registrations_audit_each_case_once(world: World) -> None:
     def work(i: int) -> Any:
         return case_register(by=world.rita, office=world.office, reg=registration())
 
-    results = _in_threads(6, work)
+    results = in_threads(6, work)
     assert not [r for r in results if isinstance(r, BaseException)], results
     audited = AuditEntry.objects.filter(action="case_event", seq__gt=before)
     assert sorted(e.detail["event_id"] for e in audited) == sorted(

@@ -41,8 +41,11 @@ def test_only_auditors_see_the_page_the_api_and_the_link(
         assert "审计日志" not in client.get("/").content.decode()
     assert Client().get("/audit/").status_code == 302  # to the login page
     assert Client().get("/api/audit/entries").status_code == 401
-    page = client_for(auditor).get("/")
-    assert 'href="/audit/">审计日志</a>' in page.content.decode()
+    start = client_for(auditor).get("/")  # an auditor reads no cases: his start page is the log
+    assert start.status_code == 302 and start["Location"] == "/audit/"
+    page = client_for(auditor).get("/audit/").content.decode()
+    assert 'href="/audit/">审计日志</a>' in page
+    assert 'href="/cases/"' not in page  # no case links for a role that reads no cases
 
 
 def test_list_newest_first_with_labels(world: World, auditor: Any, register: Any) -> None:

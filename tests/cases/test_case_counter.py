@@ -3,16 +3,16 @@ case numbers (both ways), and offices sharing a prefix registering at once (Post
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tests.conftest import World, make_user, registration
+from tests.threads import in_threads, needs_server_db
 from xinfang.cases.models import Case, CaseCounter
 from xinfang.cases.registration import case_register
 from xinfang.org import roles as R
@@ -121,11 +121,6 @@ def test_migration_rebuilds_counters_by_prefix_and_back(executor: MigrationExecu
 
 # --- two offices, one prefix, at once (PostgreSQL) ----------------------------------------
 
-needs_server_db = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="threads need a shared database; the SQLite test database is in-memory",
-)
-
 
 @needs_server_db
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -139,25 +134,13 @@ def test_offices_sharing_a_prefix_register_at_once(world: World) -> None:
     clerk = make_user("clerk", centre, R.RECEPTIONIST)
     desks = [(world.rita, world.office), (clerk, centre)]
     n, per_thread = 4, 5
-    barrier = threading.Barrier(n)
-    made: list[Any] = []
 
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            by, office = desks[i % 2]
-            for _ in range(per_thread):
-                made.append(case_register(by=by, office=office, reg=registration()))
-        except Exception as exc:  # reported below
-            made.append(exc)
-        finally:
-            connections.close_all()
+    def work(i: int) -> list[Case]:
+        by, office = desks[i % 2]
+        return [case_register(by=by, office=office, reg=registration()) for _ in range(per_thread)]
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = in_threads(n, work, timeout=60)
+    made = [c for r in results for c in (r if isinstance(r, list) else [r])]
     errors = [m for m in made if isinstance(m, BaseException)]
     assert not errors, errors
     year = timezone.localtime(timezone.now()).year

@@ -6,15 +6,13 @@ database is in-memory and private to one connection, so they are skipped there.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from tests.conftest import World, registration
+from tests.threads import in_threads, needs_server_db
 from xinfang.cases import services as S
 from xinfang.cases.models import (
     Case,
@@ -81,34 +79,6 @@ def test_return_racing_accept(world: World, register: Register) -> None:
 
 # --- real threads (PostgreSQL) -----------------------------------------------------------
 
-needs_server_db = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="threads need a shared database; the SQLite test database is in-memory",
-)
-
-
-def _in_threads(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` in ``n`` threads released together; return results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # reported by the assertions below
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a registration thread hung"
-    return results
-
 
 @needs_server_db
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -121,7 +91,7 @@ def test_parallel_registrations_get_distinct_gap_free_numbers(world: World) -> N
             by=world.rita, office=world.office, reg=registration(petitioners=[person])
         )
 
-    results = _in_threads(8, work)
+    results = in_threads(8, work)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     numbers = sorted(c.number for c in results)
@@ -143,7 +113,7 @@ def test_parallel_retries_with_one_idempotency_key_make_one_case(world: World) -
             by=world.rita, office=world.office, reg=registration(), idempotency_key="form-42"
         )
 
-    results = _in_threads(4, work)
+    results = in_threads(4, work)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     assert len({c.pk for c in results}) == 1
@@ -165,7 +135,7 @@ def test_parallel_routing_of_one_case_has_one_winner(world: World) -> None:
         S.case_assign(case=pages[i], by=world.alice, unit=units[i])
         return "won"
 
-    results = _in_threads(4, work)
+    results = in_threads(4, work)
     assert results.count("won") == 1, results
     assert all(isinstance(r, ConcurrentChange) for r in results if r != "won"), results
     assert CaseEvent.objects.filter(case=case, kind="assign").count() == 1

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection, connections
 from django.test import Client
 
 from tests.api.conftest import registration_body, token_client
 from tests.conftest import VALID_ID, World
+from tests.threads import in_threads, needs_server_db
 from xinfang.cases import services as S
 from xinfang.cases.models import Attachment, Case, CaseEvent, Status
 from xinfang.core import idempotency
@@ -263,11 +262,6 @@ def test_purge_removes_old_records(world: World, register: Any) -> None:
 
 # --- two copies at the same instant (PostgreSQL: the SQLite test database is per connection) --
 
-needs_server_db = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="threads need a shared database; the SQLite test database is in-memory",
-)
-
 
 @needs_server_db
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -276,29 +270,17 @@ def test_parallel_copies_of_one_note_make_one_note(world: World, register: Any) 
     from xinfang.org.models import ApiToken
 
     _, raw = ApiToken.issue(user=world.alice, name="并发")
-    barrier = threading.Barrier(6)
-    results: list[Any] = [None] * 6
 
-    def run(i: int) -> None:
-        try:
-            client = Client(headers={"Authorization": f"Bearer {raw}"})
-            barrier.wait(timeout=10)
-            results[i] = client.post(
-                f"/api/cases/{case.pk}/actions/note",
-                data=json.dumps({"text": "同一条备注"}),
-                content_type="application/json",
-                headers={"Idempotency-Key": "same-instant"},
-            )
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
+    def work(i: int) -> Any:
+        client = Client(headers={"Authorization": f"Bearer {raw}"})
+        return client.post(
+            f"/api/cases/{case.pk}/actions/note",
+            data=json.dumps({"text": "同一条备注"}),
+            content_type="application/json",
+            headers={"Idempotency-Key": "same-instant"},
+        )
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = in_threads(6, work, timeout=60)
     assert all(getattr(r, "status_code", None) == 200 for r in results), results
     assert len({r.content for r in results}) == 1
     assert CaseEvent.objects.filter(case=case, kind="note").count() == 1

@@ -72,3 +72,17 @@ def test_no_server_error(case: Any, fuzz_context: dict[str, Any]) -> None:
         headers={"Authorization": f"Bearer {fuzz_context['token']}"},
         checks=[not_a_server_error],
     )
+
+
+def test_nul_and_controls_in_query_strings_are_not_a_server_error(world: World) -> None:
+    """Found by this fuzzer on PostgreSQL (it refuses NUL in a string literal): a NUL in the
+    list's search box or the person lookup was a 500."""
+    _, raw = ApiToken.issue(user=world.alice, name="nul")
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    for path, params in (
+        ("/api/cases", {"q": "im\x00", "place": "\x05L\x00"}),
+        ("/api/petitioners/lookup", {"q": "张\x00三"}),
+        ("/api/cases/export.csv", {"q": "\x00"}),
+    ):
+        response = client.get(path, params)
+        assert response.status_code < 500, (path, response.content[:300])

@@ -354,7 +354,9 @@ def attachment_response(*, att: Attachment, by: Any, request: HttpRequest | None
                 action="reveal",
                 actor=by,
                 obj=case,
-                summary=f"查看检举控告附件：{case.number}「{att.original_name}」",
+                # No file name: names of files often carry a person's name or the matter
+                # itself, and the audit log is read by the 审计员, who may not read cases.
+                summary=f"查看检举控告附件：{case.number} 附件#{att.pk}",
                 detail={"field": "attachment", "attachment": att.pk},
                 request=request,
             )
@@ -362,7 +364,7 @@ def attachment_response(*, att: Attachment, by: Any, request: HttpRequest | None
             action="download",
             actor=by,
             obj=att,
-            summary=f"下载附件「{att.original_name}」",
+            summary=f"下载附件#{att.pk}（{case.number}）",
             detail={"case": case.number, "sha256": att.sha256, "size": att.size},
             request=request,
         )

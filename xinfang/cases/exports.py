@@ -106,7 +106,14 @@ def csv_lines(qs: Any, today: dt.date | None = None) -> Iterator[str]:
 
 
 def _filters_for_audit(f: CaseFilter) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(f).items() if v}
+    """The export's filters for the audit row. The search words are not copied: they are often
+    a name, an ID number or a phone, or words of a 检举控告 — not for the 审计员 to read."""
+    filters = {
+        k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(f).items() if v
+    }
+    if filters.get("q"):
+        filters["q"] = f"（检索词已隐去，{len(str(filters['q']))}字）"
+    return filters
 
 
 def export_response(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from xinfang.cases import deadlines
 from xinfang.cases.models import Case, CasePetitioner, Category, Status
 from xinfang.cases.policy import cases_visible_to
+from xinfang.core.text import clean_line
 from xinfang.org import roles as R
 from xinfang.org.policy import posts_of
 from xinfang.people.models import Petitioner
@@ -37,6 +38,12 @@ class CaseFilter:
     deadline: str = ""  # normal / due_soon / overdue / none
     flag: str = ""  # repeat / skip_level / collective / joint
 
+    def __post_init__(self) -> None:
+        # Query strings reach here unvalidated from the API: no control characters (PostgreSQL
+        # refuses NUL in a literal), one line, trimmed.
+        for name in ("q", "status", "channel", "purpose", "place", "deadline", "flag"):
+            setattr(self, name, clean_line(getattr(self, name)))
+
 
 ID_RE = re.compile(r"^\d{6,17}[\dXx]$")
 PHONE_LIKE_RE = re.compile(r"^\+?[\d\s()（）-]{7,20}$")  # digits as people type a phone
@@ -46,6 +53,7 @@ MAX_PEOPLE_MATCHED = 500  # a common name; more than this is not a useful person
 
 def _petitioner_match(q: str) -> QuerySet[Petitioner] | None:
     """People matching a typed ID number, phone, or name; None when q looks like neither."""
+    q = clean_line(q)
     # ID numbers and phones are encrypted: exact matches through their blind indexes.
     if ID_RE.match(q) and len(q) in (15, 18):
         return with_id_number(q)

@@ -12,6 +12,7 @@ body is a 409, and a failed request leaves no claim behind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,14 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # (``Case.idempotency_key``, same transaction) and answers a retry with the first case even if
 # the body differs ("以首次提交的内容为准").
 OWN_IDEMPOTENCY = {("POST", "/api/cases")}
+# Reads that are POSTs only to be audited (the full ID number/phone, a 检举控告 case's content):
+# they create nothing, so there is nothing to make idempotent, and their answers must neither be
+# stored in the database (plaintext personal data) nor replayed without a fresh access check and
+# a fresh ``reveal`` audit row.
+NOT_STORED = re.compile(r"^/api/.+/reveal/?$")
+# A stored answer about a case is replayed only while the caller can still see the case: a
+# lost post, or a unit named accused since, makes it the API's own 404 again.
+CASE_PATH = re.compile(r"^/api/cases/(\d+)(?:/|$)")
 
 
 class FaultMiddleware:
@@ -71,6 +80,22 @@ def _error(status: int, detail: str, code: str) -> JsonResponse:
     )
 
 
+def _authorised_now(request: HttpRequest, user: Any) -> bool:
+    """The checks a replay would otherwise skip (it never reaches the view): the CSRF token of
+    a session call and, for ``/api/cases/<id>/…``, that the case is still in the caller's view."""
+    if request.headers.get("Authorization", "")[:7].lower() != "bearer ":
+        from ninja.utils import check_csrf
+
+        if check_csrf(request) is not None:
+            return False
+    match = CASE_PATH.match(request.path)
+    if match is not None:
+        from xinfang.cases.policy import cases_visible_to
+
+        return cases_visible_to(user).filter(pk=int(match.group(1))).exists()
+    return True
+
+
 class ApiIdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -82,6 +107,7 @@ class ApiIdempotencyMiddleware:
             or request.method not in UNSAFE_METHODS
             or not request.path.startswith("/api/")
             or (request.method, request.path) in OWN_IDEMPOTENCY
+            or NOT_STORED.match(request.path)
         ):
             return self.get_response(request)
         if not idempotency.valid_key(key):
@@ -106,6 +132,10 @@ class ApiIdempotencyMiddleware:
         user = _api_user(request)
         if user is None:
             return self.get_response(request)  # the API answers 401 itself
+        if not _authorised_now(request, user):
+            # No CSRF token on a session call, or a case out of sight: the API gives its own
+            # 403/404 and nothing is claimed or replayed.
+            return self.get_response(request)
         fingerprint = _body_fingerprint(request)
         scope = f"{request.method} {request.path}"
 

@@ -1,0 +1,27 @@
+"""What the top bar offers: links by the roles the user holds (the views check again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from xinfang.org import roles as R
+from xinfang.org.policy import role_codes
+
+ADMIN_ROLES = frozenset({R.SYSADMIN, R.SECADMIN, R.AUDITOR})
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    held = role_codes(user)
+    return {
+        "nav": {
+            "cases": bool(held & R.CASE_READERS),
+            "register": bool(held & R.OFFICE_STAFF),
+            "admin": bool(held & ADMIN_ROLES),
+            "audit": R.AUDITOR in held,
+        }
+    }
