@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from xinfang.org import demo_text as T
@@ -264,26 +264,9 @@ def user_specs() -> list[tuple[str, str, str]]:
     return specs
 
 
-# Django admin rights of the two administrators: reference data only, never cases or people.
-ADMIN_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
-    "系统管理员（后台）": [
-        ("auth", "user", ("add", "change", "view")),
-        ("org", "unit", ("add", "change", "view")),
-        ("org", "role", ("view",)),
-        ("org", "membership", ("view",)),
-        ("cases", "category", ("add", "change", "view")),
-        ("cases", "deadlinerule", ("change", "view")),
-        ("core", "calendarday", ("add", "change", "delete", "view")),
-        ("core", "calendaryear", ("add", "change", "delete", "view")),
-    ],
-    "安全管理员（后台）": [
-        ("auth", "user", ("view",)),
-        ("org", "unit", ("view",)),
-        ("org", "role", ("change", "view")),
-        ("org", "membership", ("add", "change", "delete", "view")),
-    ],
-}
-STAFF_USERS = {"xitong": "系统管理员（后台）", "anquan": "安全管理员（后台）"}
+# The admin-role users also get is_staff (Django's flag for "may log in to an admin"); what
+# they may do there comes from their role alone (accounts.policy.ROLE_PERMISSIONS, 三权分立).
+STAFF_USERS = {"xitong", "anquan", "shenji"}
 
 
 @dataclass
@@ -295,18 +278,6 @@ class DemoOrg:
 
     def user(self, username: str) -> User:
         return self.users[username]
-
-
-def _admin_group(name: str) -> Group:
-    group, _ = Group.objects.get_or_create(name=name)
-    perms = []
-    for app, model, actions in ADMIN_PERMISSIONS[name]:
-        codenames = [f"{a}_{model}" for a in actions]
-        perms += list(
-            Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
-        )
-    group.permissions.set(perms)
-    return group
 
 
 @transaction.atomic
@@ -346,8 +317,6 @@ def load_org() -> DemoOrg:
                 password=password,
                 is_staff=username in STAFF_USERS,
             )
-            if username in STAFF_USERS:
-                user.groups.add(_admin_group(STAFF_USERS[username]))
         Membership.objects.get_or_create(user=user, unit=units[unit_key], role=roles[role])
         users[username] = user
         logins.append((username, user.first_name, units[unit_key].name, roles[role].name))
