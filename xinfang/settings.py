@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "xinfang.people",
     "xinfang.cases",
     "xinfang.audit",
+    "xinfang.intel",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

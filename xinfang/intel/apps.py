@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IntelConfig(AppConfig):
+    name = "xinfang.intel"
+    verbose_name = "智能辅助"
+    default_auto_field = "django.db.models.BigAutoField"
