@@ -29,7 +29,6 @@ from xinfang.cases.confidential import search_guard
 from xinfang.cases.models import CasePetitioner
 from xinfang.cases.registration import Registration, case_register
 from xinfang.cases.selectors import (
-    CaseFilter,
     _petitioner_match,
     annotate_page,
     case_list,
@@ -160,19 +159,7 @@ def register_case(
 def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> Any:
     user = current_user(request)
     today = timezone.localdate()
-    f = CaseFilter(
-        q=filters.q,
-        status=filters.status.value if filters.status else "",
-        channel=filters.channel.value if filters.channel else "",
-        purpose=filters.purpose.value if filters.purpose else "",
-        unit=filters.unit,
-        category=filters.category,
-        place=filters.place,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        deadline=filters.deadline or "",
-        flag=filters.flag or "",
-    )
+    f = filters.to_filter()
     matching = case_list(user, f, today=today)
     count = matching.count()
     start = (filters.page - 1) * filters.page_size

@@ -19,7 +19,6 @@ from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound
 from xinfang.api.schemas import AttachmentOut, CaseListQuery, EventOut, PartyOut, UnitRef
 from xinfang.cases import confidential
 from xinfang.cases.exports import export_response
-from xinfang.cases.selectors import CaseFilter
 
 router = Router()
 
@@ -113,22 +112,6 @@ def case_accused_add(request: HttpRequest, case_id: int, body: AccusedIn) -> Any
     }
 
 
-def _filter(q: CaseListQuery) -> CaseFilter:
-    return CaseFilter(
-        q=q.q,
-        status=q.status.value if q.status else "",
-        channel=q.channel.value if q.channel else "",
-        purpose=q.purpose.value if q.purpose else "",
-        unit=q.unit,
-        category=q.category,
-        place=q.place,
-        date_from=q.date_from,
-        date_to=q.date_to,
-        deadline=q.deadline or "",
-        flag=q.flag or "",
-    )
-
-
 @router.get(
     "/cases/export.csv",
     response={**READ_ERRORS},
@@ -148,4 +131,4 @@ def _filter(q: CaseListQuery) -> CaseFilter:
     },
 )
 def case_export(request: HttpRequest, filters: Query[CaseListQuery]) -> Any:
-    return export_response(current_user(request), _filter(filters), request)
+    return export_response(current_user(request), filters.to_filter(), request)

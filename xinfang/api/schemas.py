@@ -15,6 +15,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from xinfang.cases.models import Channel, Evaluation, Purpose, ServeMethod, Status
+from xinfang.cases.selectors import CaseFilter
 from xinfang.people.models import IdType
 
 
@@ -139,6 +140,22 @@ class CaseListQuery(Schema):
     )
     page: int = Field(1, ge=1, le=1_000_000, description="页码，从1开始")
     page_size: int = Field(20, ge=1, le=100, description="每页条数（1–100）")
+
+    def to_filter(self) -> CaseFilter:
+        """The list's ``CaseFilter``, as ``CaseFilterForm.to_filter`` gives it to the UI."""
+        return CaseFilter(
+            q=self.q,
+            status=self.status.value if self.status else "",
+            channel=self.channel.value if self.channel else "",
+            purpose=self.purpose.value if self.purpose else "",
+            unit=self.unit,
+            category=self.category,
+            place=self.place,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            deadline=self.deadline or "",
+            flag=self.flag or "",
+        )
 
 
 class PersonBrief(Schema):

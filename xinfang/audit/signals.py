@@ -152,6 +152,10 @@ def membership_pre_save(sender: Any, instance: Any, raw: bool = False, **kw: Any
         instance._xf_audit_before = _post(before)
 
 
+def _describe(post: dict[str, Any]) -> str:
+    return f"{post['username']} 在「{post['unit']}」的「{post['role_name']}」角色"
+
+
 def membership_saved(
     sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any
 ) -> None:
@@ -159,7 +163,7 @@ def membership_saved(
         return
     after = _post(instance)
     before = getattr(instance, "_xf_audit_before", None)
-    text = f"{after['username']} 在「{after['unit']}」的「{after['role_name']}」角色"
+    text = _describe(after)
     if created or before is None:
         audit_record(
             action="role_grant",
@@ -170,13 +174,12 @@ def membership_saved(
             detail=after,
         )
     elif before != after:
-        was = f"{before['username']} 在「{before['unit']}」的「{before['role_name']}」角色"
         audit_record(
             action="role_change",
             actor=current_user(),
             obj=instance,
             object_type="membership",
-            summary=f"岗位由 {was} 改为 {text}",
+            summary=f"岗位由 {_describe(before)} 改为 {text}",
             detail={"before": before, "after": after},
         )
 
@@ -188,7 +191,7 @@ def membership_deleted(sender: Any, instance: Any, **kw: Any) -> None:
         actor=current_user(),
         obj=instance,
         object_type="membership",
-        summary=f"撤销 {post['username']} 在「{post['unit']}」的「{post['role_name']}」角色",
+        summary=f"撤销 {_describe(post)}",
         detail=post,
     )
 

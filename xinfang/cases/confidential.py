@@ -202,15 +202,14 @@ def reveal(case: Case, user: Any, request: HttpRequest | None = None) -> dict[st
     """Show a confidential case's content to someone who may see the case, audited once."""
     from xinfang.audit.services import audit_record
 
-    with transaction.atomic():
-        audit_record(
-            action="reveal",
-            actor=user,
-            obj=case,
-            summary=f"查看检举控告内容：{case.number}",
-            detail={"field": "accusation"},
-            request=request,
-        )
+    audit_record(
+        action="reveal",
+        actor=user,
+        obj=case,
+        summary=f"查看检举控告内容：{case.number}",
+        detail={"field": "accusation"},
+        request=request,
+    )
     return revealed(case)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 
 
@@ -39,3 +40,12 @@ def read_jsonl(stream: IO[bytes] | IO[str] | Iterable[Any], *, name: str = "输�
         more = f"\n……共 {len(errors)} 行有误" if len(errors) > 10 else ""
         raise InputError("\n".join(errors[:10]) + more)
     return records
+
+
+def read_jsonl_file(path: Path, *, what: str = "数据") -> list[dict]:
+    """``read_jsonl`` of a file; a file that cannot be opened is an :class:`InputError` too."""
+    try:
+        with path.open("rb") as f:
+            return read_jsonl(f, name=f"{path} ")
+    except OSError as e:
+        raise InputError(f"无法读取{what} {path}：{e.strerror}") from e

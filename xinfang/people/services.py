@@ -209,13 +209,12 @@ def petitioner_reveal(
     value = person.id_number if field == "id_number" else person.phone
     if not value:
         raise DomainError(f"该信访人没有登记{label}", field="field")
-    with transaction.atomic():
-        audit_record(
-            action="reveal",
-            actor=by,
-            obj=person,
-            summary=f"查看信访人完整{label}（{case.number}）",
-            detail={"field": field, "case": case.number},
-            request=request,
-        )
+    audit_record(
+        action="reveal",
+        actor=by,
+        obj=person,
+        summary=f"查看信访人完整{label}（{case.number}）",
+        detail={"field": field, "case": case.number},
+        request=request,
+    )
     return value

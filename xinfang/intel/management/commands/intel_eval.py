@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinfang.intel.evaluate import cross_validate, measure_cost
-from xinfang.intel.jsonl import InputError, read_jsonl
+from xinfang.intel.jsonl import InputError, read_jsonl_file
 
 
 class Command(BaseCommand):
@@ -24,10 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["data"])
         try:
-            with path.open("rb") as f:
-                records = read_jsonl(f, name=f"{path} ")
-        except OSError as e:
-            raise CommandError(f"无法读取数据 {path}：{e.strerror}") from e
+            records = read_jsonl_file(path, what="数据")
         except InputError as e:
             raise CommandError(str(e)) from e
         if options["folds"] < 2:

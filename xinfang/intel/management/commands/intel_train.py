@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinfang.intel.classifier import train
-from xinfang.intel.jsonl import InputError, read_jsonl
+from xinfang.intel.jsonl import InputError, read_jsonl_file
 
 
 class Command(BaseCommand):
@@ -25,10 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["data"])
         try:
-            with path.open("rb") as f:
-                records = read_jsonl(f, name=f"{path} ")
-        except OSError as e:
-            raise CommandError(f"无法读取训练数据 {path}：{e.strerror}") from e
+            records = read_jsonl_file(path, what="训练数据")
         except InputError as e:
             raise CommandError(str(e)) from e
         bad = [i for i, r in enumerate(records, 1) if not str(r.get("label") or "").strip()]
