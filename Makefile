@@ -57,6 +57,10 @@ run: $(STAMP)
 	mkdir -p var
 	$(RUN_ENV) $(VPY) manage.py migrate --noinput
 	$(RUN_ENV) $(VPY) manage.py load_demo --if-empty
+	$(RUN_ENV) $(VPY) manage.py intel_bootstrap
+	@# The task worker (model retraining, …) runs beside the server and stops with it.
+	$(RUN_ENV) $(VPY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(VPY) manage.py runserver 127.0.0.1:8000
 
 # --- checks --------------------------------------------------------------------------------

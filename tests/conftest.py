@@ -67,13 +67,15 @@ def make_user(username: str, unit: Unit, role: str, full_name: str = "") -> User
 
 def ensure_reference_data() -> None:
     """Data migrations seed roles and rules; a TransactionTestCase flush removes them."""
-    from xinfang.cases.models import DeadlineRule
-    from xinfang.cases.seed import seed_deadline_rules
+    from xinfang.cases.models import Category, DeadlineRule
+    from xinfang.cases.seed import seed_categories, seed_deadline_rules
     from xinfang.org.roles import SEED_ROLES
 
     for code, name, description in SEED_ROLES:
         Role.objects.get_or_create(code=code, defaults={"name": name, "description": description})
     seed_deadline_rules(DeadlineRule)
+    if not Category.objects.exists():  # the real category tree (a data migration, too)
+        seed_categories(Category)
 
 
 @pytest.fixture
@@ -181,3 +183,36 @@ def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
     clear()
     yield
     clear()
+
+
+def reply_case(world: World, case: Any, text: str = "经调查核实，已协调有关部门处理。") -> Any:
+    """Take a registered case to 已答复 through the lifecycle services, as the office and
+    东湖街道 would: 交办 → 签收 → 受理 → 答复 (served today, in person)."""
+    from xinfang.cases import services as S
+
+    S.case_assign(case=case, by=world.alice, unit=world.street)
+    S.case_sign_in(case=case, by=world.hank)
+    S.case_accept(case=case, by=world.hank, notice_text="经审查，决定受理。")
+    S.case_reply(
+        case=case, by=world.uma, text=text, served_on=timezone.localdate(), method="in_person"
+    )
+    return case
+
+
+INTEL_FIXTURE = os.path.join(os.path.dirname(__file__), "intel", "fixtures", "train_sample.jsonl")
+
+
+@pytest.fixture
+def intel_models(settings: Any, tmp_path: Any) -> Any:
+    """Model registry in a temporary directory, bundled data = the small shipped fixture, no
+    reload delay; the per-process active-model cache is dropped before and after."""
+    from pathlib import Path
+
+    from xinfang.intel import registry
+
+    settings.INTEL_MODEL_DIR = tmp_path / "models"
+    settings.INTEL_BUNDLED_DATA = Path(INTEL_FIXTURE)
+    settings.INTEL_MODEL_CHECK_SECONDS = 0
+    registry.forget_active()
+    yield settings
+    registry.forget_active()

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "xinfang.accounts",
+    "django_tasks",  # background tasks (django.tasks API backport); TASKS below
+    "django_tasks_db",  # its database backend: queue table + manage.py db_worker
 ]
 
 MIDDLEWARE = [
@@ -287,3 +289,22 @@ LOGGING = {
 # replays (manage.py purge_idempotency), and the free disk space below which /healthz says 503.
 IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("XINFANG_IDEMPOTENCY_RETENTION_DAYS", "7"))
 HEALTH_MIN_FREE_BYTES = int(os.environ.get("XINFANG_HEALTH_MIN_FREE_BYTES", str(512 * 1024 * 1024)))
+
+# Background tasks (design.md): a queue table in the same database, worked by
+# `manage.py db_worker` (README "Operations"). XINFANG_TASKS_IMMEDIATE=1 runs tasks inline instead.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("XINFANG_TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+# Routing model registry (docs/intel.md "模型版本与再训练"): one directory per model version —
+# under MEDIA_ROOT by default so that `manage.py backup` keeps them (never served: there is no
+# MEDIA_URL route) — and the public training data the first model is trained from.
+INTEL_MODEL_DIR = Path(os.environ.get("XINFANG_INTEL_MODEL_DIR", str(MEDIA_ROOT / "intel-models")))
+INTEL_BUNDLED_DATA = BASE_DIR / "xinfang" / "intel" / "data" / "teddy2020_train.jsonl"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", accounts_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("xinfang.accounts.urls")),
+    path("intel/", include("xinfang.intel.urls")),
     path("", include("xinfang.audit.urls")),
     path("", include("xinfang.people.urls")),
     path("", include("xinfang.cases.urls")),

@@ -31,6 +31,16 @@
       ev.detail.isError = false;
     }
   });
+  // "采用" on a suggestion (intel): put its value into the named select, as if chosen by hand.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-set-field]");
+    if (!btn) return;
+    var field = document.getElementById(btn.getAttribute("data-set-field"));
+    if (!field) return;
+    field.value = btn.getAttribute("data-value");
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.focus();
+  });
   // Replaces inline onclick="history.back()" (CSP: no inline handlers).
   document.addEventListener("click", function (ev) {
     if (ev.target.closest && ev.target.closest("[data-back]")) { ev.preventDefault(); history.back(); }

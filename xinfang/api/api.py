@@ -18,6 +18,10 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 
 from xinfang.api import actions, attachments, audit, cases, confidential, errors, people
+from xinfang.api import hotspots as hotspot_api
+from xinfang.api import intel_models as intel_models_api
+from xinfang.api import similar as similar_api
+from xinfang.api import suggest as suggest_api
 from xinfang.api.auth import SessionAuth, TokenAuth
 from xinfang.core import faults
 
@@ -65,3 +69,7 @@ api.add_router("", actions.router)
 api.add_router("", attachments.router)
 api.add_router("", people.router)
 api.add_router("", audit.router)
+api.add_router("", hotspot_api.router)
+api.add_router("", similar_api.router)
+api.add_router("", suggest_api.router)
+api.add_router("", intel_models_api.router)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from xinfang.api.access import case_or_404, visible
 from xinfang.api.auth import current_user
 from xinfang.cases import deadlines
-from xinfang.cases.confidential import mask_name, shown_name, shown_summary
+from xinfang.cases.confidential import mask_name, search_guard, shown_name, shown_summary
 from xinfang.cases.models import (
     OBLIGATION_KINDS,
     Attachment,
@@ -65,10 +65,15 @@ def person_name(user: Any) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
 
 
-def event(ev: CaseEvent, *, show_repeat_of: bool) -> dict[str, Any]:
+def event(
+    ev: CaseEvent, *, show_repeat_of: bool, visible_matches: frozenset[int] = frozenset()
+) -> dict[str, Any]:
     data = dict(ev.data or {})
     if "repeat_of" in data and not show_repeat_of:
         data["repeat_of"] = None  # another unit's case number is not ours to show
+    if "matched_number" in data and data.get("matched_case_id") not in visible_matches:
+        # near_duplicate: same rule; the group too, which would link the case to the others
+        data["matched_number"] = data["matched_case_id"] = data["group_id"] = None
     return {
         "id": ev.pk,
         "kind": ev.kind,
@@ -167,9 +172,19 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
             visible(request).filter(pk=case.related_to_id).values_list("number", flat=True).first()
         )
     related_visible = related_number is not None
+    rows = list(CaseEvent.objects.filter(case=case).select_related("actor", "actor_unit"))
+    # A near-duplicate link is a text match: shown only where a search by this user could match
+    # both texts (``confidential.search_guard``) — else a 检举控告 case's link to a public copy
+    # would tell a reader outside its registering office's desk what the accusation says.
+    matched = {ev.data.get("matched_case_id") for ev in rows if ev.kind == "near_duplicate"}
+    guarded = visible(request).filter(search_guard(user))
+    visible_matches = frozenset(
+        guarded.filter(pk__in=[m for m in matched if m]).values_list("pk", flat=True)
+        if matched and (not case.is_confidential or guarded.filter(pk=case.pk).exists())
+        else ()
+    )
     events = [
-        event(ev, show_repeat_of=related_visible)
-        for ev in CaseEvent.objects.filter(case=case).select_related("actor", "actor_unit")
+        event(ev, show_repeat_of=related_visible, visible_matches=visible_matches) for ev in rows
     ]
     pending = ExtensionRequest.objects.filter(
         case=case, state=ExtensionRequest.State.PENDING

@@ -37,6 +37,9 @@ ACTIONS: dict[str, str] = {
     "backup": "备份",
     "restore": "恢复",
     "key_rotate": "密钥轮换",
+    "model_retrain_requested": "申请训练分类模型",
+    "model_retrain_finished": "分类模型训练结束",
+    "model_activate": "切换分类模型版本",
 }
 
 

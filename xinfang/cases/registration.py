@@ -25,6 +25,7 @@ from xinfang.cases.models import (
     Status,
 )
 from xinfang.cases.policy import may_register
+from xinfang.cases.signals import announce_registered
 from xinfang.core.errors import DomainError, IdempotencyConflict, PermissionDenied
 from xinfang.core.refcache import ReferenceCache
 from xinfang.core.text import clean_line, clean_text
@@ -438,4 +439,5 @@ def _register(
             "headcount": case.headcount,
         },
     )
+    transaction.on_commit(lambda: announce_registered(case))
     return case

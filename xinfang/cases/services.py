@@ -25,6 +25,7 @@ from xinfang.cases.models import (
     ServeMethod,
 )
 from xinfang.cases.policy import may_add_to_file, require, routing_targets
+from xinfang.cases.signals import announce_routed
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.core.text import clean_text
@@ -116,6 +117,7 @@ def _route(
         )
         deadlines.deadlines_meet(case, {K.ROUTE}, now)
         deadlines.deadline_open(case, K.ACCEPT, deadlines.local_date(now))
+        transaction.on_commit(lambda: announce_routed(case, unit=unit, by=by, action=code, at=now))
         return ev
 
 

@@ -96,4 +96,6 @@ EVENT_LABELS: dict[str, str] = {
     "person_merge": "信访人合并",
     "accused": "补充被检举控告对象",
     "recuse": "回避收回",
+    "intel_suggest": "智能建议",
+    "near_duplicate": "疑似重复/群发",
 } | {code: a.label for code, a in ACTIONS.items()}

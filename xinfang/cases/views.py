@@ -60,6 +60,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "can_register": any(
                 u.is_petition_office for u in units_with_role(request.user, R.OFFICE_STAFF)
             ),
+            # Leaders and supervisors: the hotspots section, loaded after the page (it can
+            # take seconds to compute when not cached — xinfang.intel.hotspots).
+            "show_hotspots": bool(role_codes(request.user) & {R.LEADER, R.SUPERVISOR}),
         },
     )
 

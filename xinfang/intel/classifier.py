@@ -72,6 +72,7 @@ class Model:
     intercept: np.ndarray  # (labels,)
     beta: float  # inverse temperature of the softmax over the SVM scores
     meta: dict[str, Any] = field(default_factory=dict)
+    _coef_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -93,18 +94,31 @@ class Model:
         return p
 
     def _scores(self, doc: Doc) -> np.ndarray:
-        """SVM scores of one message: coefficient columns picked by the message's features (no
-        sparse matrix, ~0.1 ms plus tokenising)."""
-        z = self.intercept.copy()
+        """SVM scores of one message: the coefficient rows picked by the message's features,
+        gathered once for all blocks (no sparse matrix; tokenising dominates the cost)."""
+        cols_parts: list[np.ndarray] = []
+        vals_parts: list[np.ndarray] = []
         offset = 0
         for b in self.blocks:
             cols, vals = b.row(doc)
-            if cols:
-                z += self.coef[:, [offset + j for j in cols]] @ vals
+            cols_parts.append(cols + offset)
+            vals_parts.append(vals)
             offset += b.size
-        prior = self.prior.transform([doc]).toarray()[0]
-        z += self.coef[:, offset : offset + prior.size] @ prior
+        prior = self.prior.row(doc)
+        cols_parts.append(np.arange(offset, offset + prior.size))
+        vals_parts.append(prior)
+        cols = np.concatenate(cols_parts)
+        # np.take: ~3× faster than fancy indexing for a row gather
+        z: np.ndarray = self.intercept + np.concatenate(vals_parts) @ np.take(
+            self._coef_t(), cols, axis=0
+        )
         return z
+
+    def _coef_t(self) -> np.ndarray:
+        """Coefficients as a C-ordered (features, labels) array: a row gather is contiguous."""
+        if self._coef_rows is None or self._coef_rows.shape[0] != self.coef.shape[1]:
+            self._coef_rows = np.ascontiguousarray(self.coef.T)
+        return self._coef_rows
 
     def predict_proba(self, records: Sequence[Record]) -> list[dict[str, float]]:
         return [

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+import numpy as np
 import rjieba
 
 MAX_TITLE_CHARS = 200
@@ -42,6 +43,7 @@ _LONGNUM_RE = re.compile(r"\d{5,}")
 _SPACE_RE = re.compile(r"\s+")
 # Runs of "word" characters: CJK ideographs, Latin letters, digits and the placeholders.
 _RUN_RE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ue000-\ue003]+")
+RUN_RE = _RUN_RE  # public name for features.Block (same pattern object)
 
 
 def normalize(text: str | None, *, limit: int = MAX_BODY_CHARS) -> str:
@@ -68,9 +70,73 @@ def char_ngrams(text: str, n_min: int = 1, n_max: int = 3) -> Iterator[str]:
                 yield run[i : i + n]
 
 
+# Integer keys of character 1–3-grams, for the vectorised prediction path (features.Block.row):
+# a code point fits in 21 bits, so up to three fit in an int64; a shorter n-gram leaves the low
+# slots 0, and code point 0 never occurs inside a run, so keys of different n-grams never collide.
+_KEY_SHIFTS = (42, 21, 0)
+
+
+def char_key(gram: str) -> int:
+    """The integer key of one character n-gram (1–3 characters), as :func:`char_ngram_keys`."""
+    key = 0
+    for ch, shift in zip(gram, _KEY_SHIFTS, strict=False):
+        key |= ord(ch) << shift
+    return key
+
+
+def _run_mask(cp: np.ndarray) -> np.ndarray:
+    """Which code points are word characters — exactly the class of ``_RUN_RE``."""
+    return (
+        ((cp >= 0x30) & (cp <= 0x39))
+        | ((cp >= 0x61) & (cp <= 0x7A))
+        | ((cp >= 0x3400) & (cp <= 0x4DBF))
+        | ((cp >= 0x4E00) & (cp <= 0x9FFF))
+        | ((cp >= 0xF900) & (cp <= 0xFAFF))
+        | ((cp >= 0xE000) & (cp <= 0xE003))
+    )
+
+
+def char_ngram_keys(text: str, n_min: int = 1, n_max: int = 3) -> np.ndarray:
+    """The multiset of :func:`char_ngrams` as integer keys (:func:`char_key`), computed with numpy
+    in a few array operations instead of one Python step per n-gram. ``n_max`` ≤ 3."""
+    if n_max > 3:
+        raise ValueError("char_ngram_keys supports n-grams of at most 3 characters")
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+    size = cp.size
+    word = _run_mask(cp)
+    parts = []
+    for n in range(n_min, n_max + 1):
+        if size < n:
+            break
+        m = word[: size - n + 1].copy()
+        key = cp[: size - n + 1] << 42
+        for k in range(1, n):
+            m &= word[k : size - n + 1 + k]
+            key = key | (cp[k : size - n + 1 + k] << _KEY_SHIFTS[k])
+        parts.append(key[m])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def pair_keys(text: str) -> np.ndarray:
+    """Sorted unique keys of all adjacent character pairs of ``text`` (across punctuation too):
+    a cheap necessary condition for a substring test (``k in text`` needs ``k``'s pairs)."""
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+    if cp.size < 2:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique((cp[:-1] << 42) | (cp[1:] << 21))
+
+
 def words(text: str) -> list[str]:
     """rjieba words, keeping only tokens with at least one word character."""
-    return [w for w in rjieba.cut(text) if _RUN_RE.search(w)]
+    return list(filter(_RUN_RE.search, rjieba.cut(text)))  # C-level filter: no per-token frame
+
+
+def word_ngram_list(text: str, n_max: int = 2) -> list[str]:
+    """:func:`word_ngrams` as a list, built with C-level ``map`` (the prediction fast path)."""
+    toks = words(text)
+    if n_max >= 2 and len(toks) > 1:
+        return toks + list(map(" ".join, itertools.pairwise(toks)))
+    return toks
 
 
 def word_ngrams(text: str, n_max: int = 2) -> Iterator[str]:
