@@ -15,7 +15,9 @@ receiver that would wait longer fails and is caught up later, the clerk does not
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection, transaction
@@ -27,6 +29,11 @@ case_registered = Signal()
 # Sent after the commit of a 交办/转送: ``case``, ``unit`` (the chosen handling unit), ``by``,
 # ``action`` ("assign" or "forward"), ``at`` (the routing event's time).
 case_routed = Signal()
+# Sent once at the end of ``registrations_in_bulk`` with ``case_ids`` (the cases registered in
+# the block, whose ``case_registered`` was held back): receivers do the same work in batches.
+cases_bulk_registered = Signal()
+
+_bulk: ContextVar[list[int] | None] = ContextVar("xinfang_bulk_registrations", default=None)
 
 
 LOCK_TIMEOUT = "2s"
@@ -57,8 +64,39 @@ def _send(signal: Signal, name: str, case: Any, **kwargs: Any) -> None:
 
 
 def announce_registered(case: Any) -> None:
+    pending = _bulk.get()
+    if pending is not None:
+        pending.append(case.pk)
+        return
     _send(case_registered, "case_registered", case)
 
 
+@contextmanager
+def registrations_in_bulk() -> Iterator[None]:
+    """For bulk loads (the demo, imports of old records): inside the block ``case_registered``
+    is held back; at its end — also after an error, for the cases already committed —
+    ``cases_bulk_registered`` is sent once with their ids. Indexes built in batches cost a small
+    part of one-at-a-time work. Per-case side effects that only make sense at the desk (the
+    suggestion shown to the clerk, for a registration or a 交办/转送) are not recorded for such
+    cases: ``case_routed`` is not sent inside the block."""
+    token = _bulk.set([])
+    try:
+        yield
+    finally:
+        ids = _bulk.get() or []
+        _bulk.reset(token)
+        if ids:
+            for receiver, result in cases_bulk_registered.send_robust(sender=None, case_ids=ids):
+                if isinstance(result, Exception):
+                    log.error(
+                        "cases_bulk_registered receiver %r failed for %d cases",
+                        receiver,
+                        len(ids),
+                        exc_info=result,
+                    )
+
+
 def announce_routed(case: Any, *, unit: Any, by: Any, action: str, at: Any) -> None:
+    if _bulk.get() is not None:  # a bulk load: nobody was shown a suggestion to compare with
+        return
     _send(case_routed, "case_routed", case, unit=unit, by=by, action=action, at=at)

@@ -377,6 +377,18 @@ def _compute_terms(ids: list[int]) -> dict[int, Counter[str]]:
     return out
 
 
+def store_terms(case_ids: list[int]) -> None:
+    """Terms of these cases, computed and stored in batches (检举控告 cases: nothing stored)."""
+    from xinfang.cases.models import Case, Purpose
+
+    ids = list(
+        Case.objects.filter(pk__in=case_ids)
+        .exclude(purpose=Purpose.ACCUSATION)
+        .values_list("pk", flat=True)
+    )
+    _compute_terms(ids)
+
+
 def store_registered_terms(sender: Any, case: Any, **kwargs: Any) -> None:
     """``case_registered`` receiver: a new case's terms, so hotspot queries never compute them
     on a page view (检举控告 cases: nothing is stored)."""

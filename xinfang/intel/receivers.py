@@ -23,8 +23,24 @@ def record_routing_suggestion(
     suggest.record_routing(case, unit, by, action, at=at)
 
 
+def bulk_registered(sender: Any, case_ids: list[int], **kwargs: Any) -> None:
+    """After a bulk load (``cases.signals.registrations_in_bulk``): the same indexes, in batches.
+    No suggestion events: nobody was shown a suggestion for these cases."""
+    from xinfang.intel import hotspots, neardup, similar
+
+    similar.vectors_fill()
+    neardup.catch_up()
+    for i in range(0, len(case_ids), 2000):
+        hotspots.store_terms(case_ids[i : i + 2000])
+
+
 def connect() -> None:
-    from xinfang.cases.signals import case_registered, case_routed, isolated
+    from xinfang.cases.signals import (
+        case_registered,
+        case_routed,
+        cases_bulk_registered,
+        isolated,
+    )
     from xinfang.intel import hotspots, neardup, similar
 
     for uid, receiver in (
@@ -37,3 +53,4 @@ def connect() -> None:
     case_routed.connect(
         isolated(record_routing_suggestion), weak=False, dispatch_uid="intel_suggest_route"
     )
+    cases_bulk_registered.connect(bulk_registered, dispatch_uid="intel_bulk_registered")
