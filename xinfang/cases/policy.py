@@ -52,6 +52,14 @@ def _unit_count(user: Any) -> int:
     return int(cached)
 
 
+def registering_offices(user: Any) -> list[Any]:
+    """The petition offices where the user holds a desk post (接待员/办案员): where they
+    register cases (the registration form, its suggestions, the start page's 登记 tile)."""
+    from xinfang.org.policy import units_with_role
+
+    return [u for u in units_with_role(user, R.OFFICE_STAFF) if u.is_petition_office]
+
+
 def may_register(user: Any, unit: Any) -> bool:
     return bool(unit.is_petition_office) and holds_role_over(
         user, unit, {R.RECEPTIONIST, R.CASE_OFFICER}

@@ -35,7 +35,7 @@ from xinfang.core.errors import DomainError
 from xinfang.core.idempotency import form_key, post_fingerprint, replay_of, run_once
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
-from xinfang.org.policy import jurisdiction_of, role_codes, units_with_role
+from xinfang.org.policy import jurisdiction_of, role_codes
 
 PAGE_SIZE = 50
 
@@ -57,12 +57,10 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "items": selectors.work_list(request.user),
             "calendar_warning": calendar_warning(),
-            "can_register": any(
-                u.is_petition_office for u in units_with_role(request.user, R.OFFICE_STAFF)
-            ),
+            "can_register": bool(policy.registering_offices(request.user)),
             # Leaders and supervisors: the hotspots section, loaded after the page (it can
             # take seconds to compute when not cached — xinfang.intel.hotspots).
-            "show_hotspots": bool(role_codes(request.user) & {R.LEADER, R.SUPERVISOR}),
+            "show_hotspots": bool(held & {R.LEADER, R.SUPERVISOR}),
         },
     )
 
@@ -257,7 +255,7 @@ def _replayed(request: HttpRequest, pk: int, message: str) -> HttpResponse:
 
 @login_required
 def case_register_view(request: HttpRequest) -> HttpResponse:
-    offices = [u for u in units_with_role(request.user, R.OFFICE_STAFF) if u.is_petition_office]
+    offices = policy.registering_offices(request.user)
     if not offices:
         raise Http404
     office = offices[0]

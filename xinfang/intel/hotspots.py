@@ -245,13 +245,16 @@ def _hotspot(
     dislikes = sum(reaction.get(d.id, (0, 0))[1] for d in now)
     cases, persons = len(now), sum(d.persons for d in now)
     prev_cases, prev_persons = len(before), sum(d.persons for d in before)
+    repeat = sum(d.repeat for d in now)
+    skip_level = sum(d.skip_level for d in now)
+    collective = sum(d.collective for d in now)
     parts = score_parts(
         cases=cases,
         persons=persons,
         prev_cases=prev_cases,
-        repeat=sum(d.repeat for d in now),
-        skip_level=sum(d.skip_level for d in now),
-        collective=sum(d.collective for d in now),
+        repeat=repeat,
+        skip_level=skip_level,
+        collective=collective,
         likes=likes,
         dislikes=dislikes,
     )
@@ -276,9 +279,9 @@ def _hotspot(
         persons=persons,
         prev_cases=prev_cases,
         prev_persons=prev_persons,
-        repeat=sum(d.repeat for d in now),
-        skip_level=sum(d.skip_level for d in now),
-        collective=sum(d.collective for d in now),
+        repeat=repeat,
+        skip_level=skip_level,
+        collective=collective,
         likes=likes,
         dislikes=dislikes,
         score=round(sum(parts.values()), 2),

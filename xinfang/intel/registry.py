@@ -38,6 +38,7 @@ from xinfang.intel import classifier
 from xinfang.intel.features import Record
 from xinfang.intel.jsonl import read_jsonl
 from xinfang.intel.models import ModelVersion
+from xinfang.intel.suggest import first_level_of
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def own_records() -> list[Record]:
     )
     out: list[Record] = []
     for pk, summary, content, full_name, name in rows.iterator(chunk_size=2000):
-        label = (full_name or name or "").split("/")[0].strip()
+        label = first_level_of(full_name, name)
         if label:
             out.append({"id": f"case-{pk}", "title": summary, "text": content, "label": label})
     return out

@@ -25,10 +25,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from xinfang.cases.models import Case, CaseEvent, Category
+from xinfang.cases.selectors import category_subtree_ids
 from xinfang.org.models import Unit
 
 TOP_K = 3
@@ -80,10 +81,9 @@ ROUTING_ACTIONS = ("assign", "forward")
 
 def may_suggest_categories(user: Any) -> bool:
     """Desk staff of a petition office — those who register cases."""
-    from xinfang.org import roles as R
-    from xinfang.org.policy import units_with_role
+    from xinfang.cases.policy import registering_offices
 
-    return any(u.is_petition_office for u in units_with_role(user, R.OFFICE_STAFF))
+    return bool(registering_offices(user))
 
 
 def may_suggest_units(user: Any, case: Case, action: str) -> bool:
@@ -103,10 +103,15 @@ def first_level_label(category_id: int) -> str:
     return str(Category.objects.filter(pk=category_id).values_list("name", flat=True).first() or "")
 
 
+def first_level_of(full_name: str | None, name: str | None = "") -> str:
+    """The first-level name of a category from its stored path (``城乡建设/安全生产/…``)."""
+    return (full_name or name or "").split("/")[0].strip()
+
+
 def first_level_name(category: Category | None) -> str:
     if category is None:
         return ""
-    return (category.full_name or category.name).split("/")[0]
+    return first_level_of(category.full_name, category.name)
 
 
 def _active() -> tuple[Any, Any] | None:
@@ -130,14 +135,6 @@ def suggest_categories(*, title: str, text: str, k: int = TOP_K) -> CategorySugg
     )
 
 
-def _subtree(first_level_id: int) -> Q:
-    return (
-        Q(category_id=first_level_id)
-        | Q(category__parent_id=first_level_id)
-        | Q(category__parent__parent_id=first_level_id)
-    )
-
-
 def _routing_counts(
     office: Unit, first_level_id: int, now: dt.datetime, exclude_case_id: int | None = None
 ) -> list[tuple[int, int]]:
@@ -151,7 +148,11 @@ def _routing_counts(
             return [(int(u), int(n)) for u, n in hit]
     since = now - dt.timedelta(days=HISTORY_DAYS)
     rows = (
-        Case.objects.filter(_subtree(first_level_id), office_unit=office, received_at__gte=since)
+        Case.objects.filter(
+            category_id__in=category_subtree_ids(first_level_id),
+            office_unit=office,
+            received_at__gte=since,
+        )
         .exclude(handling_unit__isnull=True)
         .exclude(pk=exclude_case_id or 0)
         .values("handling_unit")
