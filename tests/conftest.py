@@ -187,16 +187,46 @@ def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
 
 def reply_case(world: World, case: Any, text: str = "经调查核实，已协调有关部门处理。") -> Any:
     """Take a registered case to 已答复 through the lifecycle services, as the office and
-    东湖街道 would: 交办 → 签收 → 受理 → 答复 (served today, in person)."""
+    东湖街道 would: 交办 → 签收 → 受理 → 答复意见书 (hank drafts with ``text`` as the 处理意见,
+    uma approves, alice checks) → 送达 (served today, in person)."""
     from xinfang.cases import services as S
 
     S.case_assign(case=case, by=world.alice, unit=world.street)
     S.case_sign_in(case=case, by=world.hank)
     S.case_accept(case=case, by=world.hank, notice_text="经审查，决定受理。")
-    S.case_reply(
-        case=case, by=world.uma, text=text, served_on=timezone.localdate(), method="in_person"
-    )
+    serve_reply(world, case, decision=text)
     return case
+
+
+def serve_reply(
+    world: World, case: Any, decision: str = "经调查核实，已协调有关部门处理。", **serve: Any
+) -> Any:
+    """The 答复意见书 workflow on an accepted case of 东湖街道: draft → submit (hank) → approve
+    (uma) → check (alice) → serve (uma; today in person unless ``serve`` says otherwise)."""
+    from xinfang.replies import services as RS
+
+    RS.draft_save(
+        case=case,
+        by=world.hank,
+        facts="经调查核实，信访人反映的情况基本属实。",
+        basis="依据《信访工作条例》及有关政策规定。",
+        decision=decision if len(decision) >= 10 else decision + "（处理意见见上文所述）",
+        review_organ="示范区人民政府",
+    )
+    RS.draft_submit(case=case, by=world.hank)
+    RS.draft_approve(case=case, by=world.uma)
+    RS.draft_check(case=case, by=world.alice)
+    by = serve.pop("by", world.uma)
+    values = {"served_on": timezone.localdate(), "method": "in_person", **serve}
+    return RS.draft_serve(case=case, by=by, **values)
+
+
+def checked_draft(case: Any) -> Any:
+    """A checked 答复意见书 row written directly (no workflow events): for tests of
+    ``case_reply`` itself, which requires one (``case_reply(draft=checked_draft(case), …)``)."""
+    from xinfang.replies.services import record_checked_draft
+
+    return record_checked_draft(case, decision="经调查核实，已依法依规处理完毕。")
 
 
 INTEL_FIXTURE = os.path.join(os.path.dirname(__file__), "intel", "fixtures", "train_sample.jsonl")

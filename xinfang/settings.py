@@ -71,6 +71,12 @@ INSTALLED_APPS = [
     "xinfang.cases",
     "xinfang.audit",
     "xinfang.intel",
+    "xinfang.documents",
+    "xinfang.notify",
+    "xinfang.supervision",
+    "xinfang.replies",
+    "xinfang.instructions",
+    "xinfang.followup",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -285,6 +291,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("XINFANG_LOG_LEVEL", "WARNING")},
 }
 
+# Notifications (xinfang.notify): e-mail copies go through Django's e-mail backend — the console
+# in development (printed), SMTP in production (XINFANG_EMAIL_BACKEND=
+# django.core.mail.backends.smtp.EmailBackend plus EMAIL_HOST…), locmem in tests (pytest-django).
+EMAIL_BACKEND = os.environ.get(
+    "XINFANG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("XINFANG_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("XINFANG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("XINFANG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("XINFANG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("XINFANG_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("XINFANG_EMAIL_FROM", "minsheng@localhost")
+# Base address put in front of links in e-mails (e.g. https://xf.example.gov.cn).
+XINFANG_SITE_URL = os.environ.get("XINFANG_SITE_URL", "")
+# Messages to petitioners (进展告知、延期告知): "database" (stored, shown on the portal) or
+# "console" (also logged, phone masked). No real SMS gateway (xinfang/notify/backends.py).
+XINFANG_MESSAGE_BACKEND = os.environ.get("XINFANG_MESSAGE_BACKEND", "database")
+
 # Durability (docs/security.md "持久性与故障"): how long idempotency records are kept for
 # replays (manage.py purge_idempotency), and the free disk space below which /healthz says 503.
 IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("XINFANG_IDEMPOTENCY_RETENTION_DAYS", "7"))
@@ -308,3 +332,6 @@ TASKS = {
 # MEDIA_URL route) — and the public training data the first model is trained from.
 INTEL_MODEL_DIR = Path(os.environ.get("XINFANG_INTEL_MODEL_DIR", str(MEDIA_ROOT / "intel-models")))
 INTEL_BUNDLED_DATA = BASE_DIR / "xinfang" / "intel" / "data" / "teddy2020_train.jsonl"
+
+# 回访: planned this many working days after a case is closed (xinfang.followup).
+FOLLOWUP_AFTER_CLOSE_WORKDAYS = int(os.environ.get("XINFANG_FOLLOWUP_WORKDAYS", "10"))

@@ -24,7 +24,8 @@ def _ok(response, status):
     data = result["case"]
     assert data["status"]["code"] == status, data["status"]
     assert result["event"]["to_status"]["code"] == status
-    assert result["event"] == data["events"][-1]
+    # The action's own row; rows after it are its consequences (e.g. 延期告知 after an approval).
+    assert result["event"] == next(e for e in data["events"] if e["id"] == result["event"]["id"])
     return data
 
 
@@ -55,11 +56,19 @@ def test_full_lifecycle_through_the_api(world, as_user):
     assert data["pending_extension"] is None
     assert data["deadlines"][0]["due_on"] > due_before
 
-    reply = {
-        "text": "经调查核实，物业费调整程序不合规，已责令整改。",
-        "served_on": today,
-        "method": "in_person",
+    # 答复: the 答复意见书 is drafted, approved by the head, checked by the office, then served.
+    draft = {
+        "facts": "经调查核实，物业公司调整物业费未经业主大会表决。",
+        "basis": "依据《物业管理条例》第十一条的规定。",
+        "decision": "物业费调整程序不合规，已责令整改。",
+        "review_organ": "示范区人民政府",
     }
+    base = f"/cases/{cid}/reply-draft"
+    assert hank.post(base, draft).status_code == 200
+    assert hank.post(f"{base}/submit").status_code == 200
+    assert uma.post(f"{base}/approve").status_code == 200
+    assert alice.post(f"{base}/check").status_code == 200
+    reply = {"served_on": today, "method": "in_person"}
     data = _ok(uma.act(cid, "reply", reply), "replied")
     assert data["served_at"] == today
     _ok(rita.act(cid, "evaluate", {"evaluation": "satisfied", "comment": "满意"}), "evaluated")
@@ -78,8 +87,9 @@ def test_full_lifecycle_through_the_api(world, as_user):
     kinds = [e["kind"] for e in data["events"]]
     assert kinds == [
         "register", "assign", "sign_in", "accept", "request_extension", "decide_extension",
-        "reply", "evaluate", "close", "request_review", "decide_review", "request_rereview",
-        "decide_rereview", "note",
+        "extension_notice", "reply_draft", "reply_submit", "reply_approve", "reply_check",
+        "reply", "evaluate", "close", "followup_plan", "request_review", "decide_review",
+        "request_rereview", "decide_rereview", "note",
     ]  # fmt: skip
     assign = data["events"][1]
     assert assign["label"] == "交办"

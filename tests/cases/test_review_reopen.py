@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from tests.conftest import World, registration
+from tests.conftest import World, checked_draft, registration
 from xinfang.cases import services as S
 from xinfang.cases.models import Case, Status
 from xinfang.cases.registration import case_register
@@ -30,6 +30,7 @@ def closed_case(world: World) -> Case:
     S.case_accept(case=case, by=world.hank, notice_text="经审查，决定受理。", at=on(3, 4))
     S.case_reply(
         case=case,
+        draft=checked_draft(case),
         by=world.uma,
         text=REPLY,
         served_on=dt.date(2026, 3, 20),

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import World, registration
+from tests.conftest import World, checked_draft, registration
+from xinfang.cases import handling as H
 from xinfang.cases import services as S
 from xinfang.cases.models import (
     OBLIGATION_KINDS,
@@ -57,8 +58,14 @@ def open_kinds(case: Case) -> list[str]:
     )
 
 
+# Rows an action may append after its own (features add theirs).
+CONSEQUENCE_KINDS = frozenset({"extension_notice", "followup_plan", "dissatisfied_task"})
+
+
 def last_event(case: Case) -> CaseEvent:
-    event = CaseEvent.objects.filter(case=case).order_by("-id").first()
+    """The last action's own row (not rows recorded as its consequences, e.g. 回访 planned)."""
+    rows = CaseEvent.objects.filter(case=case).exclude(kind__in=CONSEQUENCE_KINDS)
+    event = rows.order_by("-id").first()
     assert event is not None
     return event
 
@@ -74,7 +81,13 @@ def _steps(w: World) -> dict[str, Callable[[Case], Any]]:
             case=c, by=w.hank, notice_text="经审查，决定受理。", at=on(3, 4)
         ),
         "reply": lambda c: S.case_reply(
-            case=c, by=w.uma, text=REPLY_TEXT, served_on=d(3, 20), method="in_person", at=on(3, 20)
+            case=c,
+            draft=checked_draft(c),
+            by=w.uma,
+            text=REPLY_TEXT,
+            served_on=d(3, 20),
+            method="in_person",
+            at=on(3, 20),
         ),
         "evaluate": lambda c: S.case_evaluate(
             case=c, by=w.rita, evaluation="satisfied", at=on(3, 21)
@@ -178,10 +191,23 @@ def call(code: str, case: Case, by: Any, w: World, at: dt.datetime | None = None
         ),
         "decide_extension": lambda: S.case_decide_extension(case=case, by=by, approve=True, at=at),
         "reply": lambda: S.case_reply(
-            case=case, by=by, text=REPLY_TEXT, served_on=d(4, 1), method="post", at=at or on(4, 1)
+            case=case,
+            draft=checked_draft(case),
+            by=by,
+            text=REPLY_TEXT,
+            served_on=d(4, 1),
+            method="post",
+            at=at or on(4, 1),
         ),
         "evaluate": lambda: S.case_evaluate(case=case, by=by, evaluation="basically", at=at),
         "close": lambda: S.case_close(case=case, by=by, at=at),
+        # cases.handling: 合并 into another (new) case, 转办 to 西山街道
+        "merge": lambda: H.case_merge(
+            case=case, by=by, into=Case.objects.exclude(pk=case.pk).first() or case, at=at
+        ),
+        "transfer": lambda: H.case_transfer(
+            case=case, by=by, unit=w.sibling, reason="属西山街道管辖", at=at
+        ),
         "request_review": lambda: S.case_request_review(
             case=case, by=by, reason="请求复查本事项", at=at or on(3, 26)
         ),
@@ -335,7 +361,8 @@ def test_each_service_appends_its_event(
     assert event.actor_unit == getattr(world, unit)
     assert (event.from_status, event.to_status) == (frm, to)
     assert event.text == EVENT_TEXT[code]
-    assert CaseEvent.objects.filter(case=case).count() == len(PATHS[status]) + 1
+    steps = CaseEvent.objects.filter(case=case).exclude(kind__in=CONSEQUENCE_KINDS)
+    assert steps.count() == len(PATHS[status]) + 1
 
 
 def test_route_event_records_the_unit(world: World, new_case: NewCase) -> None:
@@ -528,7 +555,7 @@ def test_approved_extension_moves_handle_deadline(world: World, new_case: NewCas
     S.case_decide_extension(case=case, by=world.alice, approve=True, at=on(4, 22))
     # 60 + 30 days from Wed 03-04 = Tue 06-02.
     assert deadline(case, K.HANDLE).due_on == d(6, 2)
-    event = last_event(case)
+    event = case.events.get(kind="decide_extension")  # then the 延期告知 (xinfang.notify)
     assert (event.kind, event.actor, event.actor_unit) == (
         "decide_extension",
         world.alice,
@@ -610,7 +637,12 @@ def test_reply_meets_handle_and_opens_review_window(world: World, new_case: NewC
     window = deadline(case, K.REVIEW_REQUEST)
     # Served Fri 03-20; +30 = Sun 04-19 → Mon 04-20.
     assert (window.started_on, window.due_on) == (d(3, 20), d(4, 20))
-    assert last_event(case).data == {"served_on": "2026-03-20", "method": "in_person"}
+    data = case.events.get(kind="reply").data
+    assert {k: data[k] for k in ("served_on", "method")} == {
+        "served_on": "2026-03-20",
+        "method": "in_person",
+    }
+    assert data["draft_id"] == case.reply_drafts.get().pk  # the checked 答复意见书 it served
     assert open_kinds(case) == [K.REVIEW_REQUEST]
 
 
@@ -655,7 +687,9 @@ def test_review_request_after_the_window_refused(world: World, new_case: NewCase
     case = new_case(Status.REPLIED)
     with pytest.raises(DomainError) as err:
         S.case_request_review(case=case, by=world.rita, reason="对答复不服", at=on(4, 21))
-    assert err.value.message == ("复查申请期限已于2026年04月20日届满（送达之日起30日），不能再提出")
+    assert err.value.message == (
+        "复查申请期限已于2026年04月20日届满（2026年03月20日送达，自送达之日起30日），不能再提出"
+    )
     assert Case.objects.get(pk=case.pk).status == Status.REPLIED
     assert open_kinds(case) == [K.REVIEW_REQUEST]
 
@@ -762,11 +796,16 @@ def test_allowed_actions_follow_side_and_state(world: World, new_case: NewCase) 
         "request_extension",
         "reply",
     }
-    assert allowed_actions(world.alice, case) == []  # nothing to approve yet
+    # nothing to approve yet; 合并/转办 (cases.handling) are the office's at any handling state
+    assert {a.code for a in allowed_actions(world.alice, case)} == {"merge", "transfer"}
     assert allowed_actions(world.rita, case) == []
     S.case_request_extension(case=case, by=world.uma, days=10, reason="情况复杂需调查")
     assert {a.code for a in allowed_actions(world.hank, case)} == {"return", "reply"}
-    assert {a.code for a in allowed_actions(world.alice, case)} == {"decide_extension"}
+    assert {a.code for a in allowed_actions(world.alice, case)} == {
+        "decide_extension",
+        "merge",
+        "transfer",
+    }
 
 
 def test_note_is_an_event_without_state_change(world: World, new_case: NewCase) -> None:

@@ -34,6 +34,7 @@ from xinfang.cases import services as S
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import DomainError
 from xinfang.org.models import Unit
+from xinfang.replies import services as RS
 
 router = Router()
 
@@ -130,22 +131,23 @@ def case_decide_extension(request: HttpRequest, case_id: int, body: ExtensionDec
     return _run(request, case_id, S.case_decide_extension, approve=body.approve, note=body.note)
 
 
-@_action("reply", S.case_reply)
+@_action("reply", RS.draft_serve)
 def case_reply(request: HttpRequest, case_id: int, body: ReplyIn) -> Any:
-    return _run(
-        request,
-        case_id,
-        S.case_reply,
-        text=body.text,
-        served_on=body.served_on,
-        method=body.method.value,
-    )
+    # Serves the checked 答复意见书 (xinfang.replies); ``text`` is no longer used.
+    from xinfang.api.replies import serve
+
+    return serve(request, case_id, body.served_on, body.method.value)
 
 
 @_action("evaluate", S.case_evaluate)
 def case_evaluate(request: HttpRequest, case_id: int, body: EvaluateIn) -> Any:
     return _run(
-        request, case_id, S.case_evaluate, evaluation=body.evaluation.value, comment=body.comment
+        request,
+        case_id,
+        S.case_evaluate,
+        evaluation=body.evaluation.value,
+        comment=body.comment,
+        channel=body.channel.value,
     )
 
 

@@ -18,10 +18,17 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 
 from xinfang.api import actions, attachments, audit, cases, confidential, errors, people
+from xinfang.api import documents as documents_api
+from xinfang.api import followup as followup_api
+from xinfang.api import handling as handling_api
 from xinfang.api import hotspots as hotspot_api
+from xinfang.api import instructions as instructions_api
 from xinfang.api import intel_models as intel_models_api
+from xinfang.api import notify as notify_api
+from xinfang.api import replies as replies_api
 from xinfang.api import similar as similar_api
 from xinfang.api import suggest as suggest_api
+from xinfang.api import supervision as supervision_api
 from xinfang.api.auth import SessionAuth, TokenAuth
 from xinfang.core import faults
 
@@ -64,6 +71,8 @@ api = NinjaAPI(
 errors.install(api)
 faults.install_ninja(api)
 api.add_router("", confidential.router)  # before cases: /cases/export.csv is not a case id
+# before cases: /cases/bulk-route is not a case id (合并/转办/关联/调查/批量分流, cases.handling)
+api.add_router("", handling_api.router)
 api.add_router("", cases.router)
 api.add_router("", actions.router)
 api.add_router("", attachments.router)
@@ -73,3 +82,9 @@ api.add_router("", hotspot_api.router)
 api.add_router("", similar_api.router)
 api.add_router("", suggest_api.router)
 api.add_router("", intel_models_api.router)
+api.add_router("", documents_api.router)
+api.add_router("", notify_api.router)
+api.add_router("", replies_api.router)
+api.add_router("", instructions_api.router)
+api.add_router("", followup_api.router)
+api.add_router("", supervision_api.router)

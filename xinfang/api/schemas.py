@@ -14,7 +14,14 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from xinfang.cases.models import Channel, Evaluation, Purpose, ServeMethod, Status
+from xinfang.cases.models import (
+    Channel,
+    Evaluation,
+    EvaluationChannel,
+    Purpose,
+    ServeMethod,
+    Status,
+)
 from xinfang.cases.selectors import CaseFilter
 from xinfang.people.models import IdType
 
@@ -339,7 +346,11 @@ class ExtensionDecisionIn(Schema):
 
 
 class ReplyIn(Schema):
-    text: str = Field(max_length=20000, description="答复意见")
+    text: str = Field(
+        "",
+        max_length=20000,
+        description="不再使用：答复内容取自经单位负责人审批、信访机构审核的答复意见书",
+    )
     served_on: dt.date = Field(description="送达日期")
     method: ServeMethod = Field(description=_choices_doc(ServeMethod))
 
@@ -347,6 +358,9 @@ class ReplyIn(Schema):
 class EvaluateIn(Schema):
     evaluation: Evaluation = Field(description=_choices_doc(Evaluation))
     comment: str = Field("", max_length=2000)
+    channel: EvaluationChannel = Field(
+        EvaluationChannel.IN_PERSON, description=_choices_doc(EvaluationChannel)
+    )
 
 
 class NoteIn(Schema):

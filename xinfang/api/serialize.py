@@ -65,12 +65,29 @@ def person_name(user: Any) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
 
 
+# 合并/关联 events name the other case: shown only when the reader can see it (cases.handling).
+OTHER_CASE_KEYS = {
+    "link": ("other_id", "other_number"),
+    "merge": ("into_id", "into_number"),
+    "merge_in": ("from_id", "from_number"),
+}
+
+
 def event(
-    ev: CaseEvent, *, show_repeat_of: bool, visible_matches: frozenset[int] = frozenset()
+    ev: CaseEvent,
+    *,
+    show_repeat_of: bool,
+    visible_matches: frozenset[int] = frozenset(),
+    visible_others: frozenset[int] | None = None,
 ) -> dict[str, Any]:
     data = dict(ev.data or {})
+    keys = OTHER_CASE_KEYS.get(ev.kind)
+    if keys and visible_others is not None and data.get(keys[0]) not in visible_others:
+        data[keys[0]] = data[keys[1]] = None
     if "repeat_of" in data and not show_repeat_of:
         data["repeat_of"] = None  # another unit's case number is not ours to show
+    if "final_number" in data and not show_repeat_of:
+        data["final_number"] = data["final_case_id"] = None  # final_repeat: same rule
     if "matched_number" in data and data.get("matched_case_id") not in visible_matches:
         # near_duplicate: same rule; the group too, which would link the case to the others
         data["matched_number"] = data["matched_case_id"] = data["group_id"] = None
@@ -183,8 +200,20 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
         if matched and (not case.is_confidential or guarded.filter(pk=case.pk).exists())
         else ()
     )
+    others = {ev.data.get(OTHER_CASE_KEYS[ev.kind][0]) for ev in rows if ev.kind in OTHER_CASE_KEYS}
+    visible_others = frozenset(
+        visible(request).filter(pk__in=[o for o in others if o]).values_list("pk", flat=True)
+        if others
+        else ()
+    )
     events = [
-        event(ev, show_repeat_of=related_visible, visible_matches=visible_matches) for ev in rows
+        event(
+            ev,
+            show_repeat_of=related_visible,
+            visible_matches=visible_matches,
+            visible_others=visible_others,
+        )
+        for ev in rows
     ]
     pending = ExtensionRequest.objects.filter(
         case=case, state=ExtensionRequest.State.PENDING
@@ -234,7 +263,9 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
         ),
         "attachments": [
             attachment(a, masked=case.is_confidential)
-            for a in Attachment.objects.filter(case=case).order_by("uploaded_at", "id")
+            for a in Attachment.objects.filter(case=case, is_internal=False).order_by(
+                "uploaded_at", "id"
+            )
         ],
         "allowed_actions": [
             {"code": a.code, "label": a.label, "path": f"/api/cases/{case.pk}/actions/{a.code}"}

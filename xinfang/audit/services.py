@@ -34,6 +34,8 @@ ACTIONS: dict[str, str] = {
     "role_change": "变更岗位",
     "role_revoke": "撤销角色",
     "download": "下载附件",
+    "document_print": "打印公文",
+    "document_download": "下载公文",
     "backup": "备份",
     "restore": "恢复",
     "key_rotate": "密钥轮换",

@@ -7,7 +7,6 @@ like a case outside one's units. Reading the log is not itself recorded.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +15,7 @@ from xinfang.audit import checks, selectors
 from xinfang.audit.chain import KIND_LABELS
 from xinfang.audit.forms import AuditFilterForm
 from xinfang.audit.services import ACTIONS
+from xinfang.core.paging import paginate
 
 PAGE_SIZE = 50
 
@@ -31,18 +31,16 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     form = AuditFilterForm(request.GET or None)
     qs = selectors.entries(form.to_filter())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paginate(request, qs, PAGE_SIZE)
     rows = list(page.object_list)
     for row in rows:
         row.action_label = ACTIONS.get(row.action, row.action)  # type: ignore[attr-defined]
-    params = request.GET.copy()
-    params.pop("page", None)
     days = checks.retention_days()
     context = {
         "form": form,
         "page": page,
         "rows": rows,
-        "query": params.urlencode(),
+        "query": query,
         "object_types": selectors.object_types(),
         "retention": f"至少保存 {days} 天" if days else "永久保存（不删除）",
     }

@@ -10,7 +10,10 @@ from typing import Any
 from django import forms
 
 from xinfang.cases import forms as F
+from xinfang.cases import handling as H
 from xinfang.cases import services as S
+from xinfang.replies import forms as RF
+from xinfang.replies import services as RS
 
 
 @dataclass(frozen=True)
@@ -31,21 +34,23 @@ ACTION_UI: dict[str, ActionUI] = {
     "return": ActionUI(F.ReasonForm, S.case_return, "退回信访机构", danger=True),
     "request_extension": ActionUI(F.ExtensionForm, S.case_request_extension, "申请延期"),
     "decide_extension": ActionUI(F.ExtensionDecisionForm, S.case_decide_extension, "提交审批"),
-    "reply": ActionUI(F.ReplyForm, S.case_reply, "答复并送达"),
+    # 答复: the 答复意见书 panel (xinfang.replies, side hook) drafts, approves, checks, serves.
     "evaluate": ActionUI(F.EvaluationForm, S.case_evaluate, "记录评价"),
     "close": ActionUI(F.NoteForm, S.case_close, "办结"),
     "request_review": ActionUI(F.ReasonForm, S.case_request_review, "登记复查申请"),
-    "decide_review": ActionUI(F.DecisionForm, S.case_decide_review, "出具复查意见"),
+    "decide_review": ActionUI(RF.ReviewDecisionForm, RS.review_decide, "出具复查意见"),
     "request_rereview": ActionUI(F.ReasonForm, S.case_request_rereview, "登记复核申请"),
-    "decide_rereview": ActionUI(F.DecisionForm, S.case_decide_rereview, "出具复核意见（终结）"),
+    "decide_rereview": ActionUI(RF.ReviewDecisionForm, RS.rereview_decide, "出具复核意见（终结）"),
+    "merge": ActionUI(F.MergeForm, H.case_merge_by_number, "合并为重复事项", danger=True),
+    "transfer": ActionUI(F.TransferForm, H.case_transfer, "转办"),
 }
 
 
 def make_form(code: str, case: Any, data: Any = None) -> forms.Form:
     ui = ACTION_UI[code]
     prefix = f"a_{code}"
-    if ui.form is F.RouteForm:
-        return F.RouteForm(data, case=case, prefix=prefix)
+    if ui.form in (F.RouteForm, F.TransferForm):
+        return ui.form(data, case=case, prefix=prefix)  # type: ignore[call-arg]
     return ui.form(data, prefix=prefix)
 
 

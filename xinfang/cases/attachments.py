@@ -293,9 +293,12 @@ def download_name(att: Attachment) -> str:
     return f"{att.original_name if not ext else stem}{stored_ext}"
 
 
-def attachment_add(*, case: Case, by: Any, upload: Any) -> Attachment:
+def attachment_add(
+    *, case: Case, by: Any, upload: Any, internal: bool = False, note: str = ""
+) -> Attachment:
     """Store one file for the case. Guard: ``check_upload`` (detected type, size, image
-    re-encoded). Event: ``attachment``."""
+    re-encoded). Event: ``attachment`` — or, with ``internal`` (the handling unit's 证据材料,
+    never shown to the petitioner), ``evidence`` with the attachment id and ``note``."""
     checked = check_upload(upload)
     name = clean_name(upload.name or "")
     content = checked.content
@@ -308,17 +311,22 @@ def attachment_add(*, case: Case, by: Any, upload: Any) -> Attachment:
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
             uploaded_by=by,
+            is_internal=internal,
         )
         att.file.save(att.stored_name, ContentFile(content), save=False)
         att.save()
+        what = "证据材料" if internal else "附件"
+        text = f"上传{what}「{att.original_name}」（{att.size}字节，{checked.kind.label}）"
         CaseEvent.objects.create(
             case=case,
-            kind="attachment",
+            kind="evidence" if internal else "attachment",
             actor=by,
+            actor_unit=case.handling_unit if internal else None,
             at=timezone.now(),
             from_status=case.status,
             to_status=case.status,
-            text=f"上传附件「{att.original_name}」（{att.size}字节，{checked.kind.label}）",
+            text=f"{text}\n{note}" if note else text,
+            data={"attachment_id": att.pk} if internal else {},
         )
     return att
 

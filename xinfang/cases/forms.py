@@ -10,7 +10,15 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from xinfang.cases.models import Category, Channel, Evaluation, Purpose, ServeMethod, Status
+from xinfang.cases.models import (
+    Category,
+    Channel,
+    Evaluation,
+    EvaluationChannel,
+    Purpose,
+    ServeMethod,
+    Status,
+)
 from xinfang.cases.selectors import CaseFilter
 from xinfang.org.models import Unit
 from xinfang.people.models import IdType, Sex
@@ -250,6 +258,9 @@ class EvaluationForm(forms.Form):
     evaluation = forms.ChoiceField(
         label="评价", choices=Evaluation.choices, widget=forms.RadioSelect
     )
+    channel = forms.ChoiceField(
+        label="评价渠道", choices=EvaluationChannel.choices, initial=EvaluationChannel.IN_PERSON
+    )
     comment = _text("意见", required=False)
 
 
@@ -267,3 +278,75 @@ class TextForm(forms.Form):
 
 class NoteAddForm(forms.Form):
     text = _text("备注或更正（不会修改已有记录，作为新的办理经过保存）", rows=2)
+
+
+# --- 合并 / 转办 / 关联 / 调查 / 批量分流 (xinfang.cases.handling) --------------------------------
+
+
+class MergeForm(forms.Form):
+    into_number = forms.CharField(
+        label="并入事项编号",
+        max_length=40,
+        help_text="本件作为重复事项并入该事项，由该事项继续办理",
+        widget=forms.TextInput(attrs={"placeholder": "XF-…"}),
+    )
+    note = _text("合并说明", rows=2, required=False)
+
+
+class TransferForm(forms.Form):
+    unit = forms.ModelChoiceField(label="转办至", queryset=Unit.objects.none())
+    reason = _text("转办理由")
+
+    def __init__(self, *args: Any, case: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            from xinfang.cases.policy import routing_targets
+
+            qs = routing_targets(case.office_unit, case)
+            if case.handling_unit_id:
+                qs = qs.exclude(pk=case.handling_unit_id)
+            self.fields["unit"].queryset = qs  # type: ignore[attr-defined]
+
+
+class LinkForm(forms.Form):
+    other_number = forms.CharField(
+        label="关联事项编号", max_length=40, widget=forms.TextInput(attrs={"placeholder": "XF-…"})
+    )
+    note = forms.CharField(label="关联说明", max_length=300, required=False)
+
+
+class InvestigationForm(forms.Form):
+    text = _text("调查情况（走访、约谈、现场核查等；仅内部可见）", rows=3)
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label="证据材料")
+    note = forms.CharField(label="说明", max_length=500, required=False)
+
+
+class BulkRouteForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    code = forms.ChoiceField(
+        label="分流方式", choices=[("assign", "交办"), ("forward", "转送")], initial="assign"
+    )
+    unit = forms.ModelChoiceField(label="承办单位", queryset=Unit.objects.none())
+    note = _text("交办/转送要求", rows=2, required=False)
+    ids = forms.TypedMultipleChoiceField(label="事项", coerce=int, required=False)
+
+    def __init__(self, *args: Any, offices: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from xinfang.cases.policy import routing_targets
+
+        qs = Unit.objects.none()
+        for office in offices:
+            qs = qs | routing_targets(office)
+        self.fields["unit"].queryset = qs.distinct().order_by("path")  # type: ignore[attr-defined]
+        if self.is_bound:
+            # Any id the user ticked: the service checks each against the user's view.
+            self.fields["ids"].choices = [  # type: ignore[attr-defined]
+                (v, v)
+                for v in self.data.getlist("ids")  # type: ignore[attr-defined]
+                if str(v).isdigit()
+            ]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)

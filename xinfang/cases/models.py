@@ -44,6 +44,7 @@ class Status(models.TextChoices):
     REREVIEW_REQUESTED = "rereview_requested", "复核申请中"
     FINAL = "final", "已终结"
     CLOSED = "closed", "已办结"
+    MERGED = "merged", "已合并"
 
 
 OPEN_STATUSES = frozenset(
@@ -64,6 +65,15 @@ class Evaluation(models.TextChoices):
     SATISFIED = "satisfied", "满意"
     BASICALLY = "basically", "基本满意"
     UNSATISFIED = "unsatisfied", "不满意"
+
+
+class EvaluationChannel(models.TextChoices):
+    """How the petitioner's 满意度评价 reached us (recorded in the ``evaluate`` event's data)."""
+
+    PORTAL = "portal", "网上评价"
+    PHONE = "phone", "电话回访"
+    SMS = "sms", "短信回复"
+    IN_PERSON = "in_person", "当面评价"
 
 
 class ServeMethod(models.TextChoices):
@@ -149,6 +159,15 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="followups",
+    )
+    # 合并: a duplicate merged into the case that carries on (status MERGED, not open).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="并入事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
     )
 
     status = models.CharField(
@@ -416,6 +435,8 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # 证据材料 of the handling unit's investigation: internal, never shown to the petitioner.
+    is_internal = models.BooleanField("内部材料", default=False)
 
     class Meta:
         verbose_name = "附件"
@@ -423,3 +444,29 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class CaseLink(models.Model):
+    """Two related cases (关联事项), an unordered pair stored as (lower id, higher id)."""
+
+    case_a = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    case_b = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField("说明", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = "关联事项"
+        verbose_name_plural = "关联事项"
+        constraints = [
+            models.UniqueConstraint(fields=["case_a", "case_b"], name="case_link_pair"),
+            models.CheckConstraint(
+                condition=models.Q(case_a__lt=models.F("case_b")), name="case_link_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["case_b"], name="case_link_b")]
+
+    def __str__(self) -> str:
+        return f"{self.case_a_id}~{self.case_b_id}"

@@ -377,6 +377,10 @@ def _register(
         group.members.add(*people, *reps)
     everyone = people + [r for r in reps if r not in people]
     earlier = _earlier_case(everyone, group, reg)
+    from xinfang.replies.finality import final_case_for, record_final_repeat
+
+    final = final_case_for(everyone, group, reg.category_id, reg.related_to_id, earlier)
+    earlier = final or earlier  # 终结: a repeat of the final case (xinfang.replies.finality)
     year = timezone.localtime(now).year
     number = _next_number(office, year)
     try:
@@ -439,5 +443,7 @@ def _register(
             "headcount": case.headcount,
         },
     )
+    if final is not None:
+        record_final_repeat(case, final, by=by, unit=office, at=now)
     transaction.on_commit(lambda: announce_registered(case))
     return case

@@ -21,11 +21,12 @@ from xinfang.cases.models import (
     CaseEvent,
     DeadlineKind,
     Evaluation,
+    EvaluationChannel,
     ExtensionRequest,
     ServeMethod,
 )
 from xinfang.cases.policy import may_add_to_file, require, routing_targets
-from xinfang.cases.signals import announce_routed
+from xinfang.cases.signals import announce_routed, case_closed, case_evaluated
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.core.text import clean_text
@@ -303,6 +304,18 @@ def case_decide_extension(
         )
         if not won:
             raise ConcurrentChange("该延期申请刚被他人审批，请刷新后查看")
+        if approve:
+            # 延期告知: the petitioner is told (portal, and SMS when the principal has a phone).
+            from xinfang.notify.petitioner import send_extension_notice
+
+            send_extension_notice(
+                case=case,
+                by=by,
+                days=request.days,
+                reason=request.reason,
+                handle_due=str(data.get("handle_due", "")),
+                at=now,
+            )
         return ev
 
 
@@ -314,11 +327,15 @@ def case_reply(
     served_on: dt.date,
     method: str,
     at: dt.datetime | None = None,
+    draft: Any = None,
+    doc: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """答复意见书 served. Guard: handling unit staff; state 已受理; text; served date not in the
-    future nor before acceptance; method one of ServeMethod. Effect: handling deadline met;
+    """答复意见书 served. Guard: handling unit staff; state 已受理; a 答复意见书 approved by the
+    unit head and checked by the office (``xinfang.replies``; no direct reply without one —
+    ``replies.services.draft_serve`` calls this); text; served date not in the future nor
+    before acceptance; method one of ServeMethod. Effect: handling deadline met;
     a pending extension request is closed (denied, "事项已答复"); the petitioner's 30-day 复查
-    request window opens from the served date. Event: ``reply``."""
+    request window opens from the served date. Event: ``reply`` (data ``draft_id``, ``doc``)."""
     text = _text(text, "text", "答复意见", min_len=10)
     if method not in ServeMethod.values:
         raise DomainError("请选择送达方式", field="method")
@@ -329,6 +346,12 @@ def case_reply(
     accepted_on = handle.started_on if handle else deadlines.local_date(case.received_at)
     if served_on < accepted_on:
         raise DomainError(f"送达日期不能早于受理日期（{accepted_on:%Y-%m-%d}）", field="served_on")
+    require(by, "reply", case)
+    if draft is None or draft.case_id != case.pk or draft.state != "checked":
+        raise DomainError(
+            "答复须使用答复意见书：请先起草，经单位负责人审批、信访机构审核后送达",
+            field="text",
+        )
     with transaction.atomic():
         ev = _transition(
             case=case,
@@ -336,9 +359,17 @@ def case_reply(
             action_code="reply",
             text=text,
             at=now,
-            data={"served_on": served_on.isoformat(), "method": method},
+            data={
+                "served_on": served_on.isoformat(),
+                "method": method,
+                "draft_id": draft.pk,
+                "doc": doc or {},
+            },
             changes={"served_at": served_on},
         )
+        from xinfang.replies.services import mark_served
+
+        mark_served(draft, by=by, served_on=served_on, method=method, at=now)
         deadlines.deadlines_meet(case, {K.HANDLE}, now)
         deadlines.deadline_open(case, K.REVIEW_REQUEST, served_on)
         # Replied in time: a request still pending can no longer be decided (state 已答复).
@@ -351,22 +382,34 @@ def case_reply(
 
 
 def case_evaluate(
-    *, case: Case, by: Any, evaluation: str, comment: str = "", at: dt.datetime | None = None
+    *,
+    case: Case,
+    by: Any,
+    evaluation: str,
+    comment: str = "",
+    channel: str = EvaluationChannel.IN_PERSON,
+    at: dt.datetime | None = None,
 ) -> CaseEvent:
     """满意度评价 recorded for the petitioner. Guard: office desk staff; state 已答复; value one
-    of 满意/基本满意/不满意. Event: ``evaluate``."""
+    of 满意/基本满意/不满意; channel one of 网上/电话回访/短信回复/当面. Event: ``evaluate`` (data
+    evaluation, channel); ``case_evaluated`` is sent in the same transaction (不满意 → the
+    office's review task, xinfang.followup)."""
     if evaluation not in Evaluation.values:
         raise DomainError("请选择评价结果：满意、基本满意或不满意", field="evaluation")
+    if channel not in EvaluationChannel.values:
+        raise DomainError("请选择评价渠道：网上、电话回访、短信回复或当面", field="channel")
     with transaction.atomic():
-        return _transition(
+        ev = _transition(
             case=case,
             by=by,
             action_code="evaluate",
             text=comment.strip(),
-            data={"evaluation": evaluation},
+            data={"evaluation": evaluation, "channel": channel},
             at=at,
             changes={"evaluation": evaluation},
         )
+        case_evaluated.send(sender=Case, case=case, event=ev, by=by)
+        return ev
 
 
 def case_close(*, case: Case, by: Any, note: str = "", at: dt.datetime | None = None) -> CaseEvent:
@@ -384,6 +427,7 @@ def case_close(*, case: Case, by: Any, note: str = "", at: dt.datetime | None = 
             changes={"closed_at": now},
         )
         deadlines.deadlines_cancel(case, OBLIGATION_KINDS, now)
+        case_closed.send(sender=Case, case=case, event=ev, by=by)  # e.g. the 回访 schedule
         return ev
 
 
@@ -407,7 +451,8 @@ def _request_in_window(
             raise DomainError(f"该事项没有可以提出{what}的期限（尚未送达相应意见书）")
         if today > window.due_on:
             raise DomainError(
-                f"{what}期限已于{window.due_on:%Y年%m月%d日}届满（送达之日起30日），不能再提出"
+                f"{what}期限已于{window.due_on:%Y年%m月%d日}届满"
+                f"（{window.started_on:%Y年%m月%d日}送达，自送达之日起30日），不能再提出"
             )
         ev = _transition(
             case=case, by=by, action_code=code, text=reason, at=now, changes={"closed_at": None}
@@ -430,17 +475,36 @@ def case_request_review(
 
 
 def case_decide_review(
-    *, case: Case, by: Any, text: str, at: dt.datetime | None = None
+    *,
+    case: Case,
+    by: Any,
+    text: str,
+    at: dt.datetime | None = None,
+    doc: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """复查意见. Guard: office 办案员; state 复查申请中. Effect: decision deadline met; the
     30-day 复核 request window opens. Event: ``decide_review``."""
     text = _text(text, "text", "复查意见", min_len=10)
     with transaction.atomic():
         now = at or timezone.now()
-        ev = _transition(case=case, by=by, action_code="decide_review", text=text, at=now)
+        ev = _transition(
+            case=case,
+            by=by,
+            action_code="decide_review",
+            text=text,
+            at=now,
+            data={"doc": doc or _decision_doc(case, text, final=False)},
+        )
         deadlines.deadlines_meet(case, {K.REVIEW_DECIDE}, now)
         deadlines.deadline_open(case, K.REREVIEW_REQUEST, deadlines.local_date(now))
         return ev
+
+
+def _decision_doc(case: Case, text: str, *, final: bool) -> dict[str, Any]:
+    """The 复查/复核意见书 body (``event.data["doc"]``) when only a text was given (the API)."""
+    from xinfang.replies.boilerplate import review_doc
+
+    return review_doc(case, final=final, facts="", basis="", decision=text)
 
 
 def case_request_rereview(
@@ -454,7 +518,12 @@ def case_request_rereview(
 
 
 def case_decide_rereview(
-    *, case: Case, by: Any, text: str, at: dt.datetime | None = None
+    *,
+    case: Case,
+    by: Any,
+    text: str,
+    at: dt.datetime | None = None,
+    doc: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """复核意见 — the matter is final (终结): the same facts and reasons are not accepted again.
     Guard: office 办案员; state 复核申请中. Effect: decision deadline met; closed.
@@ -468,6 +537,7 @@ def case_decide_rereview(
             action_code="decide_rereview",
             text=text,
             at=now,
+            data={"doc": doc or _decision_doc(case, text, final=True)},
             changes={"closed_at": now},
         )
         deadlines.deadlines_meet(case, {K.REREVIEW_DECIDE}, now)

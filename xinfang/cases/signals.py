@@ -32,6 +32,11 @@ case_routed = Signal()
 # Sent once at the end of ``registrations_in_bulk`` with ``case_ids`` (the cases registered in
 # the block, whose ``case_registered`` was held back): receivers do the same work in batches.
 cases_bulk_registered = Signal()
+# Sent *inside* the transaction of an 评价 / 办结 (``case``, ``event``, ``by``): receivers'
+# writes commit or roll back with the change itself (xinfang.followup: the 不满意 review task,
+# the 回访 schedule). A receiver's error aborts the change — keep them small.
+case_evaluated = Signal()
+case_closed = Signal()
 
 _bulk: ContextVar[list[int] | None] = ContextVar("xinfang_bulk_registrations", default=None)
 

@@ -30,6 +30,9 @@ ROUTABLE: set[str] = {S.REGISTERED, S.RETURNED}
 OFFICE = {R.CASE_OFFICER}
 DESK = {R.RECEPTIONIST, R.CASE_OFFICER}
 UNIT = {R.HANDLER, R.UNIT_HEAD}
+# With a handling unit (合并 also before routing): 转办 moves it, 合并 ends a duplicate.
+HANDLED: set[str] = {S.ASSIGNED, S.FORWARDED, S.SIGNED, S.ACCEPTED}
+MERGEABLE: set[str] = ROUTABLE | HANDLED
 
 ACTIONS: dict[str, Action] = {
     a.code: a
@@ -80,6 +83,8 @@ ACTIONS: dict[str, Action] = {
         _a(
             "decide_rereview", "复核决定（终结）", {S.REREVIEW_REQUESTED}, S.FINAL, "office", OFFICE
         ),
+        _a("merge", "合并", MERGEABLE, S.MERGED, "office", OFFICE),
+        _a("transfer", "转办", HANDLED, S.ASSIGNED, "office", OFFICE),
     ]
 }
 
@@ -97,5 +102,63 @@ EVENT_LABELS: dict[str, str] = {
     "accused": "补充被检举控告对象",
     "recuse": "回避收回",
     "intel_suggest": "智能建议",
+    "progress_notice": "进展告知",
+    "extension_notice": "延期告知",
+    "petitioner_message": "告知信访人",
     "near_duplicate": "疑似重复/群发",
+    "reply_draft": "起草答复意见书",
+    "reply_submit": "答复意见书提交审批",
+    "reply_approve": "答复意见书审批",
+    "reply_check": "答复意见书审核",
+    "reply_reject": "答复意见书退回修改",
+    "final_repeat": "已终结事项再次信访",
+    "instruct": "领导批示",
+    "instruction_report": "批示落实报告",
+    "instruction_close": "批示办结",
+    "instruction_return": "批示报告退回",
+    "instruction_urge": "批示催办",
+    "investigation": "调查记录",
+    "evidence": "证据材料",
+    "merge_in": "并入重复事项",
+    "link": "关联事项",
+    "dissatisfied_task": "不满意复核任务",
+    "office_task_done": "复核任务办结",
+    "followup_plan": "安排回访",
+    "followup_done": "回访",
+    "hearing_schedule": "安排听证",
+    "hearing_record": "听证记录",
+    "hearing_cancel": "取消听证",
+    "remind": "临期提醒",
+    "urge": "催办",
+    "supervise": "督办",
+    "escalate": "提级督办",
+    "sign_in_remind": "签收提醒",
 } | {code: a.label for code, a in ACTIONS.items()}
+
+
+# Timeline rows a petitioner may see (the public portal, notices): state changes and what was
+# sent to them — never internal notes, investigation records, evidence or supervision steps.
+# Features add their public kinds here.
+PUBLIC_EVENT_KINDS: frozenset[str] = frozenset(
+    {
+        "register",
+        "assign",
+        "forward",
+        "inform",
+        "accept",
+        "refuse",
+        "reply",
+        "evaluate",
+        "close",
+        "request_review",
+        "decide_review",
+        "request_rereview",
+        "decide_rereview",
+        "progress_notice",
+        "extension_notice",
+        "petitioner_message",
+        "followup_done",
+        "hearing_schedule",
+        "hearing_record",
+    }
+)

@@ -1,11 +1,20 @@
 from django.urls import path
 
-from xinfang.cases import attachment_views, confidential_views, exports, views
+from xinfang.cases import attachment_views, confidential_views, exports, views, work_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.case_register_view, name="case_register"),
+    path("work/", work_views.workbench_view, name="cases_workbench"),
+    path("cases/bulk-route/", work_views.bulk_route_view, name="cases_bulk_route"),
+    path("cases/<int:pk>/links/", work_views.case_link_view, name="case_link"),
+    path(
+        "cases/<int:pk>/investigation/",
+        work_views.case_investigation_view,
+        name="case_investigation",
+    ),
+    path("cases/<int:pk>/evidence/", work_views.case_evidence_view, name="case_evidence"),
     path("cases/export", exports.case_export_view, name="case_export"),
     path("cases/<int:pk>/reveal/", confidential_views.case_reveal, name="case_reveal"),
     path("cases/<int:pk>/accused/", confidential_views.case_accused_add, name="case_accused_add"),

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,6 +32,7 @@ from xinfang.cases.services import case_add_note
 from xinfang.cases.transitions import ACTIONS, EVENT_LABELS
 from xinfang.core.errors import DomainError
 from xinfang.core.idempotency import form_key, post_fingerprint, replay_of, run_once
+from xinfang.core.paging import paginate
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
 from xinfang.org.policy import jurisdiction_of, role_codes
@@ -69,8 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     qs = selectors.case_list(request.user, form.to_filter())
-    paginator = Paginator(selectors.case_list_page_rows(qs), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page, query = paginate(request, selectors.case_list_page_rows(qs), PAGE_SIZE)
     rows = list(page.object_list)
     first = selectors.annotate_page(rows)
     confidential.mask_rows(rows, first)
@@ -78,13 +77,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     for case in rows:
         case.first_petitioner = first.get(case.pk)  # type: ignore[attr-defined]
         case.deadline_state = deadlines.state_of(case.next_due, today)  # type: ignore[attr-defined]
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "form": form,
         "page": page,
         "rows": rows,
-        "query": params.urlencode(),
+        "query": query,
         "state_labels": deadlines.STATE_LABELS,
         "units": Unit.objects.filter(is_active=True).order_by("path"),
         "categories": Category.objects.filter(level__lte=2, is_active=True).order_by("sort", "id"),
@@ -114,6 +111,7 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
             "form": forms.get(a.code) or actions.make_form(a.code, case),
         }
         for a in allowed
+        if a.code in actions.ACTION_UI  # 答复 is served from the 答复意见书 panel (replies)
     ]
     today = timezone.localdate()
     open_deadlines = [d for d in case.deadlines.all() if d.is_open]
@@ -138,7 +136,7 @@ def _detail_context(request: HttpRequest, case: Case, forms: dict[str, Any] | No
         "panel": panel,
         "state_labels": deadlines.STATE_LABELS,
         "extensions": case.extensions.all(),
-        "attachments": case.attachments.all(),
+        "attachments": case.attachments.filter(is_internal=False),  # evidence: its own panel
         "note_form": NoteAddForm(),
         "may_note": may_add_to_file(request.user, case),
     }
@@ -159,8 +157,13 @@ def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     if code not in actions.ACTION_UI:
         raise Http404
     key, fingerprint, scope = form_key(request), post_fingerprint(request), f"case_act:{pk}:{code}"
+    from_work = request.POST.get("from") == "work" and bool(request.headers.get("HX-Request"))
     if replay_of(user=request.user, key=key, scope=scope, fingerprint=fingerprint):
         # A resent form (double click, retry after a timeout): the first result, once.
+        if from_work:  # the workbench's inline 签收: answer with its row (cases.work_views)
+            from xinfang.cases.work_views import work_row_response
+
+            return work_row_response(request, pk)
         return _replayed(request, pk, f"「{ACTIONS[code].label}」已提交过，未重复执行")
     case = _visible_case(request, pk)
     form = actions.make_form(code, case, request.POST)
@@ -192,6 +195,11 @@ def case_act(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             case = fresh
     else:
         failed[code] = form
+    if from_work:
+        from xinfang.cases.work_views import work_row_response
+
+        errors = [str(e) for errs in failed[code].errors.values() for e in errs] if failed else []
+        return work_row_response(request, pk, "；".join(errors), done=not failed)
     context = _detail_context(request, case, failed)
     context["open_action"] = code if failed else ""
     context["partial"] = bool(request.headers.get("HX-Request"))

@@ -18,6 +18,15 @@ def may_manage_models(user: Any) -> bool:
     return rule(user)
 
 
+def _second_factor_done(request: HttpRequest, user: Any) -> bool:
+    from xinfang.accounts import sessions as S
+    from xinfang.accounts.policy import otp_required
+
+    if user.is_verified():
+        return True
+    return not (request.session.get(S.HAS_OTP) or otp_required(user))
+
+
 def nav(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -31,7 +40,13 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             "audit": R.AUDITOR in held,
             # 热点发现: office staff, leaders, supervisors (intel.hotspots.may_view_hotspots).
             "hotspots": bool(held & (R.OFFICE_STAFF | {R.LEADER, R.SUPERVISOR})),
+            # 回访 and the 不满意 review tasks are the petition office's work (leaders and
+            # supervisors follow them); units answer from their own workbench.
+            "followup": bool(held & (R.OFFICE_STAFF | {R.LEADER, R.SUPERVISOR})),
             # 分类模型: registry.may_manage_models (one query only for heads/leaders).
             "models": bool(held & {R.SYSADMIN, R.UNIT_HEAD, R.LEADER}) and may_manage_models(user),
+            # 消息 (its badge loads by HTMX): not while the two-factor step is pending — the
+            # middleware would answer the badge with HX-Redirect and reload the setup page.
+            "inbox": _second_factor_done(request, user),
         }
     }

@@ -34,6 +34,7 @@ from xinfang.org.demo_people import PeopleMaker
 from xinfang.org.demo_timeline import Clock, Step, build_steps
 from xinfang.org.demo_topics import TOPICS, Topic
 from xinfang.people.services import PetitionerInput
+from xinfang.replies.services import record_checked_draft
 
 BATCH = 200
 PROGRESS_EVERY = 500
@@ -370,6 +371,8 @@ def execute(org: DemoOrg, plan: Plan) -> tuple[Case, str | None]:
             kwargs["unit"] = org.units[handling]
         if step.code == "reply":
             kwargs["served_on"] = timezone.localtime(step.at).date()
+            # 答复 needs a checked 答复意见书: written directly (fast), then served.
+            kwargs["draft"] = record_checked_draft(case, decision=kwargs["text"], at=step.at)
         try:
             service = getattr(S, f"case_{step.code}")  # e.g. case_sign_in, case_reply
             service(case=case, by=_actor(org, plan, step.code, handling), at=step.at, **kwargs)
