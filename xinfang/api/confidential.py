@@ -16,7 +16,7 @@ from xinfang.api import access
 from xinfang.api import serialize as out
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound
-from xinfang.api.schemas import AttachmentOut, CaseListQuery, EventOut, PartyOut, UnitRef
+from xinfang.api.schemas import AttachmentOut, CaseListQuery, DbId, EventOut, PartyOut, UnitRef
 from xinfang.cases import confidential
 from xinfang.cases.exports import export_response
 
@@ -41,8 +41,8 @@ class RevealOut(Schema):
 
 
 class AccusedIn(Schema):
-    unit_ids: list[int] = Field(default_factory=list, description="被检举控告单位 ID")
-    person_ids: list[int] = Field(default_factory=list, description="被检举控告人（用户）ID")
+    unit_ids: list[DbId] = Field(default_factory=list, description="被检举控告单位 ID")
+    person_ids: list[DbId] = Field(default_factory=list, description="被检举控告人（用户）ID")
     text: str = Field("", max_length=2000, description="其他被检举控告对象")
 
 

@@ -17,6 +17,7 @@ from xinfang.api import access
 from xinfang.api import serialize as out
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound
+from xinfang.api.schemas import DbId
 from xinfang.cases.confidential import PLACEHOLDER
 from xinfang.followup import hearings as H
 from xinfang.followup import selectors
@@ -88,12 +89,12 @@ class MemberOut(Schema):
 class HearingIn(Schema):
     scheduled_at: dt.datetime
     place: str = Field(max_length=200)
-    member_ids: list[int] = Field(description="听证员 ID，3–9 人且为单数")
+    member_ids: list[DbId] = Field(description="听证员 ID，3–9 人且为单数")
     parties: str = Field("", max_length=4000)
 
 
 class VoteIn(Schema):
-    member_id: int
+    member_id: DbId
     vote: Vote
     opinion: str = Field("", max_length=1000)
 
@@ -193,7 +194,7 @@ def tasks(
     state: str = Query("open", description="open/done/all"),
     q: str = Query("", max_length=40),
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> Any:
     qs = selectors.tasks_for(current_user(request), state=state, q=q)
     return [_task(t) for t in qs[offset : offset + limit]]
@@ -225,7 +226,7 @@ def followups(
     request: HttpRequest,
     state: str = Query("due", description="due（3日内到期及超期）/overdue/open/done"),
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> Any:
     qs = selectors.followups_for(current_user(request), state=state)
     return [_followup(f) for f in qs[offset : offset + limit]]

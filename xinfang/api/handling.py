@@ -19,7 +19,7 @@ from xinfang.api import serialize as out
 from xinfang.api.actions import _run, _unit_or_400
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, with_field_map
-from xinfang.api.schemas import ActionResult, AttachmentOut, EventOut
+from xinfang.api.schemas import ActionResult, AttachmentOut, DbId, EventOut
 from xinfang.cases import handling as H
 from xinfang.core.errors import DomainError
 
@@ -27,17 +27,17 @@ router = Router(tags=["合并、转办与关联"])
 
 
 class MergeIn(Schema):
-    into_id: int = Field(description="并入的事项 ID（继续办理的事项）")
+    into_id: DbId = Field(description="并入的事项 ID（继续办理的事项）")
     note: str = Field("", max_length=2000, description="合并说明")
 
 
 class TransferIn(Schema):
-    unit_id: int = Field(description="新的承办单位 ID")
+    unit_id: DbId = Field(description="新的承办单位 ID")
     reason: str = Field(max_length=4000, description="转办理由")
 
 
 class LinkIn(Schema):
-    other_id: int = Field(description="要关联的事项 ID")
+    other_id: DbId = Field(description="要关联的事项 ID")
     note: str = Field("", max_length=300, description="关联说明")
 
 
@@ -55,9 +55,9 @@ class InvestigationIn(Schema):
 
 
 class BulkRouteIn(Schema):
-    case_ids: list[int] = Field(min_length=1, max_length=H.BULK_MAX, description="事项 ID 列表")
+    case_ids: list[DbId] = Field(min_length=1, max_length=H.BULK_MAX, description="事项 ID 列表")
     action: str = Field(description="assign（交办）或 forward（转送）")
-    unit_id: int = Field(description="承办单位 ID")
+    unit_id: DbId = Field(description="承办单位 ID")
     note: str = Field("", max_length=2000, description="交办/转送要求（各件相同）")
 
 

@@ -20,6 +20,7 @@ from ninja.responses import Status as WithStatus
 from xinfang.api import access
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound, with_field_map
+from xinfang.api.schemas import DbId
 from xinfang.core.errors import DomainError
 from xinfang.instructions import services as S
 from xinfang.instructions.models import Instruction
@@ -74,7 +75,7 @@ class InstructionQuery(Schema):
 class InstructIn(Schema):
     text: str = Field(max_length=4000, description="批示内容（2–2000 字）")
     due_on: dt.date = Field(description="落实期限（不早于今天，不超过一年）")
-    target_unit_id: int | None = Field(
+    target_unit_id: DbId | None = Field(
         None, ge=1, le=2**62, description="落实单位：承办单位（默认）或登记单位"
     )
 

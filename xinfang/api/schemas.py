@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -24,6 +24,10 @@ from xinfang.cases.models import (
 )
 from xinfang.cases.selectors import CaseFilter
 from xinfang.people.models import IdType
+
+# A row id in a request body: a positive 64-bit integer (a larger number is a 422, never a
+# database overflow).
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 def _choices_doc(choices: type[Enum]) -> str:
