@@ -175,7 +175,7 @@ def test_two_clerks_merging_crosswise_stale_pages(world: World, register: Regist
 
 
 @needs_server_db
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_crosswise_merges_one_wins(world: World, register: Register) -> None:
     a, b = register(), register()
 
@@ -271,7 +271,7 @@ def test_two_clerks_transferring_stale_pages(world: World, register: Register) -
 
 
 @needs_server_db
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_transfers_one_wins(world: World, register: Register) -> None:
     case = register()
     S.case_assign(case=case, by=world.alice, unit=world.street)

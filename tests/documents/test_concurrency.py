@@ -12,7 +12,7 @@ from xinfang.cases import services as S
 from xinfang.documents.models import DocumentCounter, IssuedDocument
 from xinfang.documents.services import document_for_event
 
-pytestmark = [needs_server_db, pytest.mark.django_db(transaction=True)]
+pytestmark = [needs_server_db, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_same_event_from_many_threads_gives_one_document(world: World, register: Any) -> None:

@@ -116,7 +116,7 @@ def test_supervision_list_hides_cases_out_of_scope(sup: World, register: Any) ->
     assert case.number not in body
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_run_now_enqueues_and_the_worker_runs_it(
     sup: World, register: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

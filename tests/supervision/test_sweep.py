@@ -223,7 +223,7 @@ def test_a_failing_batch_rolls_back_whole_and_the_rerun_completes(
 
 
 @needs_server_db
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_sweeps_make_no_duplicates(sup: World, register: Any) -> None:
     cases = _many(sup, register, 12)
 
