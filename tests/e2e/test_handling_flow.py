@@ -43,6 +43,8 @@ def _backdate(case: Case, kind: str, *, started: dt.date, due: dt.date) -> None:
 
 def test_late_sign_in_to_final(page, live_server, world, register, shot):
     seed_rules(EscalationRule)  # a TransactionTestCase flush removes the migration's rows
+    # The longest browser flow (eight logins): allow a loaded CI machine more than 10 s a step.
+    page.set_default_timeout(30_000)
     today = timezone.localdate()
     category = Category.objects.filter(level=1).order_by("id").first()
     assert category is not None
