@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -16,7 +15,6 @@ from xinfang.cases.models import (
     Evaluation,
     EvaluationChannel,
     Purpose,
-    ServeMethod,
     Status,
 )
 from xinfang.cases.selectors import CaseFilter
@@ -244,16 +242,6 @@ class ExtensionDecisionForm(forms.Form):
     note = _text("说明", required=False)
 
 
-class ReplyForm(forms.Form):
-    text = _text("答复意见（查明事实、依据、处理意见及复查救济途径）", rows=6)
-    served_on = forms.DateField(
-        label="送达日期",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        initial=dt.date.today,
-    )
-    method = forms.ChoiceField(label="送达方式", choices=ServeMethod.choices)
-
-
 class EvaluationForm(forms.Form):
     evaluation = forms.ChoiceField(
         label="评价", choices=Evaluation.choices, widget=forms.RadioSelect
@@ -266,10 +254,6 @@ class EvaluationForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = _text("说明", required=False)
-
-
-class DecisionForm(forms.Form):
-    text = _text("意见书内容", rows=5)
 
 
 class TextForm(forms.Form):
