@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "xinfang.replies",
     "xinfang.instructions",
     "xinfang.followup",
+    "xinfang.directory",
+    "xinfang.reception",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

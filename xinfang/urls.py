@@ -20,6 +20,8 @@ urlpatterns = [
     path("replies/", include("xinfang.replies.urls")),
     path("instructions/", include("xinfang.instructions.urls")),
     path("followup/", include("xinfang.followup.urls")),
+    path("directory/", include("xinfang.directory.urls")),
+    path("reception/", include("xinfang.reception.urls")),
     path("", include("xinfang.audit.urls")),
     path("", include("xinfang.people.urls")),
     path("", include("xinfang.cases.urls")),

@@ -36,6 +36,10 @@ cases_bulk_registered = Signal()
 # writes commit or roll back with the change itself (xinfang.followup: the 不满意 review task,
 # the 回访 schedule). A receiver's error aborts the change — keep them small.
 case_evaluated = Signal()
+# Sent *inside* the registration transaction by the staff registration form when the clerk came
+# from a desk visit (接待台): ``case``, ``visit_id`` (int, unchecked), ``by``. xinfang.reception
+# links the visit to the case.
+desk_case_registered = Signal()
 case_closed = Signal()
 
 _bulk: ContextVar[list[int] | None] = ContextVar("xinfang_bulk_registrations", default=None)

@@ -36,6 +36,9 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "cases": bool(held & R.CASE_READERS),
             "register": bool(held & R.OFFICE_STAFF),
+            # 接待台 (today's desk, lookup) and 领导接待日 (xinfang.reception).
+            "reception": bool(held & R.OFFICE_STAFF),
+            "leader_days": bool(held & (R.OFFICE_STAFF | {R.LEADER})),
             "admin": bool(held & ADMIN_ROLES),
             "audit": R.AUDITOR in held,
             # 热点发现: office staff, leaders, supervisors (intel.hotspots.may_view_hotspots).

@@ -1,0 +1,1 @@
+"""Signal receivers of the reception app (connected in ``apps.ready``)."""
