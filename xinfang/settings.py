@@ -310,6 +310,10 @@ XINFANG_SITE_URL = os.environ.get("XINFANG_SITE_URL", "")
 # Messages to petitioners (进展告知、延期告知): "database" (stored, shown on the portal) or
 # "console" (also logged, phone masked). No real SMS gateway (xinfang/notify/backends.py).
 XINFANG_MESSAGE_BACKEND = os.environ.get("XINFANG_MESSAGE_BACKEND", "database")
+# The public portal's address printed (and QR-coded) on the 登记回执: <url>/track/?code=<查询码>.
+# Unset: the default below is used and the receipt says 网上查询（即将开通） (documents/receipt.py).
+XINFANG_PUBLIC_URL_SET = bool(os.environ.get("XINFANG_PUBLIC_URL", "").strip())
+XINFANG_PUBLIC_URL = os.environ.get("XINFANG_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000"
 
 # Durability (docs/security.md "持久性与故障"): how long idempotency records are kept for
 # replays (manage.py purge_idempotency), and the free disk space below which /healthz says 503.

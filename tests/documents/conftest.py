@@ -34,6 +34,17 @@ def events(world: World, register: Any) -> dict[str, CaseEvent]:
     out["inform"] = S.case_inform(
         case=informed, by=world.rita, reason="属于涉法涉诉事项，请向人民法院反映。"
     )
+    # 受理告知书 / 不予受理告知书 (issue 5, helper H3).
+    accepted = register(summary="反映楼道照明损坏")
+    S.case_assign(case=accepted, by=world.alice, unit=world.street)
+    S.case_sign_in(case=accepted, by=world.hank)
+    out["accept"] = S.case_accept(case=accepted, by=world.hank, notice_text="经审查，决定受理。")
+    refused = register(summary="反映已起诉的合同纠纷")
+    S.case_assign(case=refused, by=world.alice, unit=world.street)
+    S.case_sign_in(case=refused, by=world.hank)
+    out["refuse"] = S.case_refuse(
+        case=refused, by=world.hank, notice_text="该事项已进入诉讼程序，请向人民法院反映。"
+    )
     replied = reply_case(
         world, register(summary="反映拖欠工资"), "经调查核实，已督促用人单位支付工资。"
     )

@@ -153,3 +153,14 @@ def test_plans_are_deterministic(db: Any) -> None:
 
     assert fingerprint(3) == fingerprint(3)
     assert fingerprint(3) != fingerprint(4)
+
+
+def test_reception_demo(demo: str) -> None:
+    """The desk has something to show: this week's 值班领导, a 领导接待日 with bookings, a 包案."""
+    from xinfang.reception.models import Booking, CaseOwnership, DutyRoster, ReceptionDay
+
+    assert DutyRoster.objects.count() == 7
+    day = ReceptionDay.objects.get()
+    assert day.leader.username == "lingdao"
+    assert Booking.objects.filter(day=day).count() >= 1
+    assert CaseOwnership.objects.filter(ended_at__isnull=True, leader=day.leader).count() == 1

@@ -147,7 +147,8 @@ def test_register_form_warns_about_a_final_case(world: World, client: Any) -> No
     assert "该事项已终结（复核意见已出具），同一事实和理由不再受理" in html
     assert final.number in html
     assert "不再受理" not in client.post(url, {"p-0-id_number": ""}).content.decode()
-    assert 'id="replies-final"' in client.get("/cases/new/").content.decode()
+    # The form's one 口径一致 panel (cases.desk_views.desk_panel) carries the 终结 guidance.
+    assert 'id="desk-panel"' in client.get("/cases/new/").content.decode()
     client.force_login(world.hank)  # no desk post: not for them
     assert client.post(url, {"p-0-id_number": VALID_ID}).status_code == 404
     assert case_register(by=world.rita, office=world.office, reg=registration()).is_repeat is False

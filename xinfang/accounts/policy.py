@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _crud("cases.category", "add", "change", "view")
         | _crud("cases.deadlinerule", "change", "view")
         | _crud("followup.hearingmember", "add", "change", "view")  # the 听证员 pool
+        | _crud("directory.organ", "add", "change", "view")  # 办事指南 (管辖机关)
         | _crud("core.calendarday", "add", "change", "delete", "view")
         | _crud("core.calendaryear", "add", "change", "delete", "view")
         | _crud("axes.accessattempt", "view", "delete")

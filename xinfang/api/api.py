@@ -18,13 +18,17 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 
 from xinfang.api import actions, attachments, audit, cases, confidential, errors, people
+from xinfang.api import desk as desk_api
+from xinfang.api import directory as directory_api
 from xinfang.api import documents as documents_api
 from xinfang.api import followup as followup_api
 from xinfang.api import handling as handling_api
 from xinfang.api import hotspots as hotspot_api
 from xinfang.api import instructions as instructions_api
 from xinfang.api import intel_models as intel_models_api
+from xinfang.api import lookup as lookup_api
 from xinfang.api import notify as notify_api
+from xinfang.api import reception as reception_api
 from xinfang.api import replies as replies_api
 from xinfang.api import similar as similar_api
 from xinfang.api import suggest as suggest_api
@@ -77,6 +81,7 @@ api.add_router("", cases.router)
 api.add_router("", actions.router)
 api.add_router("", attachments.router)
 api.add_router("", people.router)
+api.add_router("", lookup_api.router)
 api.add_router("", audit.router)
 api.add_router("", hotspot_api.router)
 api.add_router("", similar_api.router)
@@ -87,4 +92,7 @@ api.add_router("", notify_api.router)
 api.add_router("", replies_api.router)
 api.add_router("", instructions_api.router)
 api.add_router("", followup_api.router)
+api.add_router("", desk_api.router)
 api.add_router("", supervision_api.router)
+api.add_router("", reception_api.router)
+api.add_router("", directory_api.router)

@@ -127,6 +127,14 @@ def register_case(
         accused_unit_ids=body.accused_unit_ids,
         accused_person_ids=body.accused_person_ids,
         accused_text=body.accused_text,
+        known_petitioner_ids=list(body.known_petitioner_ids),
+        known_representative_ids=list(body.known_representative_ids),
+        participants=[_person_input(p) for p in body.participants],
+        known_participant_ids=list(body.known_participant_ids),
+        desk_purpose=body.desk_purpose,
+        visitor_type=body.visitor_type,
+        final_inform=body.final_inform,
+        psych_note=body.psych_note,
     )
     now = timezone.now()
     case = with_field_map(

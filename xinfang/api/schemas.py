@@ -122,6 +122,40 @@ class RegistrationIn(Schema):
     accused_text: str = Field(
         "", max_length=2000, description="其他被检举控告对象（不在本系统中的单位或人员，保密）"
     )
+    # The desk (xinfang.cases.desk).
+    known_petitioner_ids: list[DbId] = Field(
+        default_factory=list,
+        max_length=50,
+        description="已在档的信访人 ID（不重新录入；须是您能查看的事项中的信访人）",
+    )
+    known_representative_ids: list[DbId] = Field(
+        default_factory=list, max_length=50, description="已在档的集体访代表 ID（代表最多5名）"
+    )
+    participants: list[PetitionerIn] = Field(
+        default_factory=list, max_length=500, description="集体访在场人员（非代表，计入人数）"
+    )
+    known_participant_ids: list[DbId] = Field(
+        default_factory=list, max_length=500, description="已在档的集体访在场人员 ID"
+    )
+    desk_purpose: str = Field(
+        "",
+        max_length=20,
+        description="来访目的（分类接待）：hardship/suggestion/accuse_official/vent/"
+        "agitated_mind/not_ours",
+    )
+    visitor_type: str = Field(
+        "",
+        max_length=20,
+        description="来访人类型：first/probing/agitated/collective/repeat/skip_level",
+    )
+    final_inform: bool | None = Field(
+        None,
+        description="同一事项已终结（复核）时：true=登记并告知（不予受理），"
+        "false=按新事项登记（记录判断），不填=仅标记重复",
+    )
+    psych_note: str = Field(
+        "", max_length=1000, description="转介心理疏导的情况说明（填写即记录转介）"
+    )
     idempotency_key: str | None = Field(
         None,
         min_length=1,
@@ -277,6 +311,9 @@ class CaseDetail(Schema):
     is_skip_level: bool
     is_collective: bool
     is_joint: bool
+    desk_purpose: CodeLabel | None = Field(None, description="来访目的（分类接待）")
+    visitor_type: CodeLabel | None = Field(None, description="来访人类型（接待人员判断）")
+    desk_owner: str | None = Field(None, description="当前接待责任人（首问负责，移交后变更）")
     related_to: str | None = Field(description="关联前案编号（仅当您能查看该前案时给出）")
     office_unit: UnitRef
     handling_unit: UnitRef | None

@@ -241,6 +241,17 @@ def detail(request: HttpRequest, case: Case) -> dict[str, Any]:
         "is_skip_level": case.is_skip_level,
         "is_collective": case.is_collective,
         "is_joint": case.is_joint,
+        "desk_purpose": (
+            code_label(case.desk_purpose, case.get_desk_purpose_display())
+            if case.desk_purpose
+            else None
+        ),
+        "visitor_type": (
+            code_label(case.visitor_type, case.get_visitor_type_display())
+            if case.visitor_type
+            else None
+        ),
+        "desk_owner": person_name(case.desk_owner or case.registered_by),
         "related_to": related_number,
         "office_unit": unit(case.office_unit),
         "handling_unit": unit(case.handling_unit),

@@ -12,10 +12,12 @@ from django.utils import timezone
 from xinfang.cases.models import (
     Category,
     Channel,
+    DeskPurpose,
     Evaluation,
     EvaluationChannel,
     Purpose,
     Status,
+    VisitorType,
 )
 from xinfang.cases.selectors import CaseFilter
 from xinfang.org.models import Unit
@@ -47,7 +49,14 @@ class PersonForm(forms.Form):
         )
 
 
-PersonFormSet = forms.formset_factory(PersonForm, extra=0, min_num=1, max_num=50)
+class DeskPersonForm(PersonForm):
+    """A person row of the registration form: ``rep`` ticks a 集体访 representative (≤5; the
+    un-ticked persons of a collective visit are recorded as 在场人员)."""
+
+    rep = forms.BooleanField(label="代表", required=False)
+
+
+PersonFormSet = forms.formset_factory(DeskPersonForm, extra=0, min_num=1, max_num=50)
 RepresentativeFormSet = forms.formset_factory(PersonForm, extra=0, max_num=50)
 
 
@@ -99,6 +108,39 @@ class CaseRegisterForm(forms.Form):
         label="附件",
         required=False,
         widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
+    )
+    # The desk (xinfang.cases.desk): 分类接待, 终结 → 告知, 转介心理疏导, where the clerk came from.
+    desk_purpose = forms.ChoiceField(
+        label="来访目的（分类接待）",
+        choices=[("", "未选"), *DeskPurpose.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    visitor_type = forms.ChoiceField(
+        label="来访人类型",
+        choices=[("", "未选"), *VisitorType.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    final_inform = forms.BooleanField(label="按终结事项告知，不予受理", required=False)
+    final_seen = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**62
+    )
+    psych_referral = forms.BooleanField(label="转介心理疏导", required=False)
+    psych_note = forms.CharField(
+        label="疏导情况说明",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    related = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**62
+    )
+    visit = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**62
+    )
+    booking = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**62
     )
 
     def __init__(self, *args: Any, office: Unit | None = None, **kwargs: Any) -> None:

@@ -128,6 +128,28 @@ class CaseCounter(models.Model):
         return f"{self.code}/{self.year}: {self.last}"
 
 
+class DeskPurpose(models.TextChoices):
+    """分类接待 by the visitor's purpose (xinfang.cases.desk)."""
+
+    HARDSHIP = "hardship", "反映个人困难"
+    SUGGESTION = "suggestion", "提出意见建议"
+    ACCUSE_OFFICIAL = "accuse_official", "检举干部"
+    VENT = "vent", "倾诉"
+    AGITATED_MIND = "agitated_mind", "心理偏激"
+    NOT_OURS = "not_ours", "非本单位管辖"
+
+
+class VisitorType(models.TextChoices):
+    """分类接待 by the visitor: the clerk's perception (重复/越级 flags are derived separately)."""
+
+    FIRST = "first", "初访"
+    PROBING = "probing", "试探访"
+    AGITATED = "agitated", "情绪激动"
+    COLLECTIVE = "collective", "集体访"
+    REPEAT = "repeat", "重复访"
+    SKIP_LEVEL = "skip_level", "越级访"
+
+
 class Case(models.Model):
     number = models.CharField("编号", max_length=40, unique=True)
     query_code = models.CharField("查询码", max_length=16, unique=True)
@@ -191,6 +213,21 @@ class Case(models.Model):
         related_name="+",
     )
     registered_at = models.DateTimeField("登记时间")
+    # 首问负责: the desk clerk currently responsible (null: registered_by); see cases.desk.
+    desk_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接待责任人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    desk_purpose = models.CharField(
+        "来访目的（分类接待）", max_length=20, choices=DeskPurpose.choices, blank=True, default=""
+    )
+    visitor_type = models.CharField(
+        "来访人类型", max_length=20, choices=VisitorType.choices, blank=True, default=""
+    )
     evaluation = models.CharField(
         "满意度", max_length=12, choices=Evaluation.choices, blank=True, default=""
     )
@@ -250,6 +287,7 @@ class PetitionerRole(models.TextChoices):
     PRINCIPAL = "principal", "信访人"
     REPRESENTATIVE = "representative", "代表"
     COSIGNER = "cosigner", "联名人"
+    PARTICIPANT = "participant", "在场人员"  # 集体访: present, not a representative
 
 
 class CasePetitioner(models.Model):

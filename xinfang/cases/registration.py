@@ -20,9 +20,11 @@ from xinfang.cases.models import (
     Category,
     Channel,
     DeadlineKind,
+    DeskPurpose,
     PetitionerRole,
     Purpose,
     Status,
+    VisitorType,
 )
 from xinfang.cases.policy import may_register
 from xinfang.cases.signals import announce_registered
@@ -64,6 +66,22 @@ class Registration:
     accused_unit_ids: list[int] = field(default_factory=list)
     accused_person_ids: list[int] = field(default_factory=list)
     accused_text: str = ""
+    # The desk (xinfang.cases.desk): persons already on file, chosen from a lookup (not
+    # retyped); each must be visible to the clerk through a case they may see.
+    known_petitioner_ids: list[int] = field(default_factory=list)
+    known_representative_ids: list[int] = field(default_factory=list)
+    # 集体访: persons present who are not representatives (role 在场人员), typed or known.
+    participants: list[PetitionerInput] = field(default_factory=list)
+    known_participant_ids: list[int] = field(default_factory=list)
+    desk_purpose: str = ""  # DeskPurpose (分类接待), optional
+    visitor_type: str = ""  # VisitorType, optional: the clerk's perception
+    # A repeat of a final (已终结) matter the clerk can see: True → registered and 告知 at once,
+    # False → registered as a new matter (``final_override`` event), None → flagged only.
+    final_inform: bool | None = None
+    # The final case the clerk was shown and confirmed 告知 on (``final_inform`` True): that
+    # one is used even when the automatic match (``final_case_for``) finds another or none.
+    final_case_id: int | None = None
+    psych_note: str = ""  # non-empty: 转介心理疏导 (``psych_referral`` event)
 
 
 def _clean(reg: Registration, now: dt.datetime) -> None:
@@ -90,15 +108,26 @@ def _clean(reg: Registration, now: dt.datetime) -> None:
         raise DomainError(f"收到时间 {shown} 晚于当前时间，请核对", field="received_at")
     if reg.headcount < 1:
         raise DomainError("人数至少为1", field="headcount")
-    if len(reg.representatives) > MAX_REPRESENTATIVES:
+    if reg.desk_purpose and reg.desk_purpose not in DeskPurpose.values:
+        raise DomainError("来访目的（分类接待）不在可选范围内", field="desk_purpose")
+    if reg.visitor_type and reg.visitor_type not in VisitorType.values:
+        raise DomainError("来访人类型不在可选范围内", field="visitor_type")
+    reps = len(reg.representatives) + len(reg.known_representative_ids)
+    if reps > MAX_REPRESENTATIVES:
         raise DomainError(
-            f"集体访最多登记{MAX_REPRESENTATIVES}名代表（当前{len(reg.representatives)}名），"
-            "其余人员计入人数即可",
+            f"集体访最多登记{MAX_REPRESENTATIVES}名代表（当前{reps}名），其余人员计入人数即可",
             field="representatives",
         )
-    if not reg.petitioners and not reg.representatives:
+    if not (reg.petitioners or reg.representatives or reg.known_petitioner_ids or reps):
         raise DomainError("请至少登记一名信访人", field="petitioners")
-    people = len(reg.petitioners) + len(reg.representatives)
+    people = (
+        len(reg.petitioners)
+        + len(reg.representatives)
+        + len(reg.participants)
+        + len(reg.known_petitioner_ids)
+        + len(reg.known_representative_ids)
+        + len(reg.known_participant_ids)
+    )
     if reg.headcount < people:
         reg.headcount = people
     if reg.category_id and not _category_exists(reg.category_id):
@@ -319,10 +348,13 @@ def case_register(
     """Register a case.
 
     Guard: ``by`` is 接待员/办案员 of ``office``, a petition office; fields valid (ID check
-    digits, ≤5 representatives, received time not in the future).
-    Effect: petitioners found or created; number issued gap-free; flags 重复/越级/集体/联名
-    derived; the 15-day routing deadline opened.
-    Event: ``register``. Idempotent: a repeated ``idempotency_key`` returns the first case.
+    digits, ≤5 representatives, received time not in the future); known persons visible to
+    ``by`` (``cases.desk.known_petitioners``).
+    Effect: petitioners found or created (present non-representatives: 在场人员); number issued
+    gap-free; flags 重复/越级/集体/联名 derived; the 15-day routing deadline opened; a repeat of
+    a final matter the clerk can see: 告知 at once or the override recorded (``final_inform``).
+    Event: ``register`` (+ ``final_repeat``, ``inform``/``final_override``, ``psych_referral``).
+    Idempotent: a repeated ``idempotency_key`` returns the first case.
     """
     # Permission first: a replayed key must not hand a case to someone who may not register.
     if not may_register(by, office):
@@ -335,11 +367,23 @@ def case_register(
     _clean(reg, now)
     cleaned = [clean_petitioner(p, prefix=f"p{i}_") for i, p in enumerate(reg.petitioners)]
     cleaned_reps = [clean_petitioner(p, prefix=f"r{i}_") for i, p in enumerate(reg.representatives)]
+    cleaned_present = [clean_petitioner(p, prefix=f"x{i}_") for i, p in enumerate(reg.participants)]
+    known = _known(by, reg)
     accused = _clean_accused(reg, office, by)
     for attempt in range(1, QUERY_CODE_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                case = _register(by, office, reg, cleaned, cleaned_reps, idempotency_key, now)
+                case = _register(
+                    by,
+                    office,
+                    reg,
+                    cleaned,
+                    cleaned_reps,
+                    idempotency_key,
+                    now,
+                    present=cleaned_present,
+                    known=known,
+                )
                 if accused is not None:
                     case.accused_units.add(*accused[0])
                     case.accused_persons.add(*accused[1])
@@ -359,6 +403,18 @@ def case_register(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _known(by: Any, reg: Registration) -> tuple[list[Petitioner], ...]:
+    """The known persons (principals, representatives, present), each checked visible to
+    ``by`` (``cases.desk.known_petitioners``); checked before the transaction."""
+    from xinfang.cases.desk import known_petitioners
+
+    return (
+        known_petitioners(by, list(dict.fromkeys(reg.known_petitioner_ids))),
+        known_petitioners(by, list(dict.fromkeys(reg.known_representative_ids))),
+        known_petitioners(by, list(dict.fromkeys(reg.known_participant_ids))),
+    )
+
+
 def _register(
     by: Any,
     office: Unit,
@@ -367,19 +423,29 @@ def _register(
     cleaned_reps: list[dict[str, Any]],
     idempotency_key: str | None,
     now: dt.datetime,
+    *,
+    present: list[dict[str, Any]] | None = None,
+    known: tuple[list[Petitioner], ...] = ([], [], []),
 ) -> Case:
     # The same person typed twice (two rows with one ID number) is one party of the case.
-    people = list(dict.fromkeys(petitioner_resolve(v) for v in cleaned))
-    reps = list(dict.fromkeys(petitioner_resolve(v) for v in cleaned_reps))
+    people = list(dict.fromkeys([*known[0], *(petitioner_resolve(v) for v in cleaned)]))
+    reps = list(dict.fromkeys([*known[1], *(petitioner_resolve(v) for v in cleaned_reps)]))
+    attending = list(dict.fromkeys([*known[2], *(petitioner_resolve(v) for v in (present or []))]))
+    attending = [a for a in attending if a not in people and a not in reps]
     group = None
     if reg.group_name.strip():
         group, _ = PetitionerGroup.objects.get_or_create(name=reg.group_name.strip())
-        group.members.add(*people, *reps)
-    everyone = people + [r for r in reps if r not in people]
+        group.members.add(*people, *reps, *attending)
+    everyone = people + [r for r in reps if r not in people] + attending
     earlier = _earlier_case(everyone, group, reg)
     from xinfang.replies.finality import final_case_for, record_final_repeat
 
     final = final_case_for(everyone, group, reg.category_id, reg.related_to_id, earlier)
+    if reg.final_inform and reg.final_case_id:
+        # the clerk confirmed 告知 on the final case the desk showed (visible: checked by the
+        # view) — even when the automatic match found another one or none (a related case that
+        # is not final, named from the lookup card)
+        final = Case.objects.filter(pk=reg.final_case_id, status=Status.FINAL).first() or final
     earlier = final or earlier  # 终结: a repeat of the final case (xinfang.replies.finality)
     year = timezone.localtime(now).year
     number = _next_number(office, year)
@@ -403,6 +469,8 @@ def _register(
             related_to=earlier,
             is_skip_level=_is_skip_level(office, reg),
             is_collective=reg.headcount >= COLLECTIVE_HEADCOUNT,
+            desk_purpose=reg.desk_purpose,
+            visitor_type=reg.visitor_type,
             is_joint=reg.channel in WRITTEN_CHANNELS and len(people) > 1,
             status=Status.REGISTERED,
             office_unit=office,
@@ -427,6 +495,10 @@ def _register(
         for i, r in enumerate(reps)
         if r not in people
     ]
+    links += [
+        CasePetitioner(case=case, petitioner=a, order=20 + i, role=PetitionerRole.PARTICIPANT)
+        for i, a in enumerate(attending)
+    ]
     CasePetitioner.objects.bulk_create(links)
     route = deadlines.deadline_open(case, DeadlineKind.ROUTE, deadlines.local_date(reg.received_at))
     CaseEvent.objects.create(
@@ -445,5 +517,27 @@ def _register(
     )
     if final is not None:
         record_final_repeat(case, final, by=by, unit=office, at=now)
+        _desk_final(case, final, by, reg, now)
+    if reg.psych_note.strip():
+        from xinfang.cases.desk import case_refer_counselling
+
+        case_refer_counselling(case=case, by=by, note=reg.psych_note, at=now)
     transaction.on_commit(lambda: announce_registered(case))
     return case
+
+
+def _desk_final(case: Case, final: Case, by: Any, reg: Registration, now: dt.datetime) -> None:
+    """The desk's answer to a repeat of a final matter it can see (``reg.final_inform``):
+    告知 at once, or the clerk's override recorded. A final case the clerk cannot see is only
+    flagged (``final_repeat``): nobody is told 不予受理 on grounds the clerk cannot read."""
+    if reg.final_inform is None:
+        return
+    from xinfang.cases import desk
+    from xinfang.cases.policy import cases_visible_to
+
+    if not cases_visible_to(by).filter(pk=final.pk).exists():
+        return
+    if reg.final_inform:
+        desk.inform_as_final(case=case, final=final, by=by, at=now)
+    else:
+        desk.record_final_override(case=case, final=final, by=by, at=now)

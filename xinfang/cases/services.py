@@ -138,14 +138,32 @@ def case_forward(
     return _route(case, by, "forward", unit, note, at)
 
 
-def case_inform(*, case: Case, by: Any, reason: str, at: dt.datetime | None = None) -> CaseEvent:
+def case_inform(
+    *,
+    case: Case,
+    by: Any,
+    reason: str,
+    at: dt.datetime | None = None,
+    organ_id: int | None = None,
+) -> CaseEvent:
     """告知: not accepted here (涉法涉诉, other jurisdiction, 已终结 …); the petitioner is told
-    why and where to go. Guard: office desk staff; state 已登记/已退回; reason required.
-    Effect: routing deadline met. Event: ``inform`` with the notice text."""
+    why and where to go. Guard: office desk staff; state 已登记/已退回; reason required; the
+    optional ``organ_id`` (办事指南) must be an active organ.
+    Effect: routing deadline met. Event: ``inform`` with the notice text (and, with an organ,
+    ``data["organ"]``: a snapshot of its name, address, phone, hours and remedy wording)."""
     reason = _text(reason, "reason", "告知理由（不予受理的原因及应向何处反映）", min_len=4)
+    data: dict[str, Any] = {}
+    if organ_id is not None:
+        from xinfang.directory.models import Organ
+        from xinfang.directory.services import organ_snapshot
+
+        organ = Organ.objects.filter(pk=organ_id, is_active=True).first()
+        if organ is None:
+            raise DomainError("所选有权处理机关不存在或已停用，请重新选择", field="organ")
+        data["organ"] = organ_snapshot(organ)
     with transaction.atomic():
         now = at or timezone.now()
-        ev = _transition(case=case, by=by, action_code="inform", text=reason, at=now)
+        ev = _transition(case=case, by=by, action_code="inform", text=reason, at=now, data=data)
         deadlines.deadlines_meet(case, {K.ROUTE}, now)
         return ev
 

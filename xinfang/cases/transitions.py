@@ -112,6 +112,9 @@ EVENT_LABELS: dict[str, str] = {
     "reply_check": "答复意见书审核",
     "reply_reject": "答复意见书退回修改",
     "final_repeat": "已终结事项再次信访",
+    "final_override": "终结事项按新事项登记",
+    "psych_referral": "转介心理疏导",
+    "handover": "首问移交",
     "instruct": "领导批示",
     "instruction_report": "批示落实报告",
     "instruction_close": "批示办结",
@@ -133,6 +136,10 @@ EVENT_LABELS: dict[str, str] = {
     "supervise": "督办",
     "escalate": "提级督办",
     "sign_in_remind": "签收提醒",
+    "leader_reception": "领导接待",
+    "ownership": "领导包案",
+    "ownership_end": "结束包案",
+    "collective_alert": "集体访提醒值班领导",
 } | {code: a.label for code, a in ACTIONS.items()}
 
 

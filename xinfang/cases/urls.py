@@ -1,11 +1,21 @@
 from django.urls import path
 
-from xinfang.cases import attachment_views, confidential_views, exports, views, work_views
+from xinfang.cases import (
+    attachment_views,
+    confidential_views,
+    desk_views,
+    exports,
+    views,
+    work_views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.case_register_view, name="case_register"),
+    path("cases/new/desk-panel/", desk_views.desk_panel, name="case_register_desk_panel"),
+    path("cases/<int:pk>/handover/", desk_views.case_handover_view, name="case_handover"),
+    path("cases/<int:pk>/counselling/", desk_views.case_counselling_view, name="case_counselling"),
     path("work/", work_views.workbench_view, name="cases_workbench"),
     path("cases/bulk-route/", work_views.bulk_route_view, name="cases_bulk_route"),
     path("cases/<int:pk>/links/", work_views.case_link_view, name="case_link"),

@@ -263,10 +263,16 @@ def _replayed(request: HttpRequest, pk: int, message: str) -> HttpResponse:
 
 @login_required
 def case_register_view(request: HttpRequest) -> HttpResponse:
+    """登记. From the desk: ``?person=<pk>`` (repeatable; shown as masked cards, not retyped),
+    ``&related=<case>``, ``&visit=<DeskVisit>``, ``&booking=<id>``, ``&channel=…``
+    (``xinfang.cases.desk_views`` has the 口径一致 panel and the desk helpers)."""
+    from xinfang.cases import desk_views
+
     offices = policy.registering_offices(request.user)
     if not offices:
         raise Http404
     office = offices[0]
+    desk_ctx: dict[str, Any]
     if request.method == "POST":
         form = CaseRegisterForm(request.POST, request.FILES, office=office)
         people = PersonFormSet(request.POST, prefix="p")
@@ -276,6 +282,14 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
         valid = form.is_valid() and people.is_valid() and reps.is_valid()
         for err in upload_errors:
             form.add_error("attachments", err)
+        desk_ctx = desk_views.known_context(request, request.POST)
+        if desk_ctx["known_error"]:
+            form.add_error(None, desk_ctx["known_error"])
+            valid = False
+        d = form.cleaned_data if valid else {}
+        if d.get("psych_referral") and not (d.get("psych_note") or "").strip():
+            form.add_error("psych_note", "请填写转介心理疏导的情况说明")
+            valid = False
         if valid and not upload_errors:
             d = form.cleaned_data
             reg = Registration(
@@ -290,12 +304,13 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
                 summary=d["summary"],
                 content=d.get("content") or "",
                 skip_level=d.get("skip_level") or False,
-                petitioners=[p for p in (f.to_input() for f in people.forms) if p],
+                petitioners=[],
                 representatives=[p for p in (f.to_input() for f in reps.forms) if p],
                 accused_unit_ids=d.get("accused_units") or [],
                 accused_person_ids=d.get("accused_persons") or [],
                 accused_text=d.get("accused_text") or "",
             )
+            desk_views.fill_registration(request, reg, d, people, desk_ctx)
             now = timezone.now()
             try:
                 # The case and its files are one submission: a file that cannot be stored
@@ -311,8 +326,9 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
                     if case.registered_at == now:  # not a replay of an earlier submission
                         for f in files:
                             attachment_add(case=case, by=request.user, upload=f)
+                        desk_views.announce_desk(request, case, d)
             except DomainError as exc:
-                _attach_error(exc, form, people, reps)
+                _attach_error(desk_views.row_error(exc, desk_ctx), form, people, reps)
             else:
                 if case.registered_at == now:
                     messages.success(request, f"已登记：{case.number}，查询码 {case.query_code}")
@@ -320,13 +336,21 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
                     messages.info(request, f"该表单已提交过，未重复登记：{case.number}")
                 return redirect("case_detail", pk=case.pk)
     else:
-        form = CaseRegisterForm(office=office)
+        desk_ctx = desk_views.known_context(request, request.GET, prefill=True)
+        form = CaseRegisterForm(office=office, initial=desk_ctx["initial"])
         people = PersonFormSet(prefix="p")
         reps = RepresentativeFormSet(prefix="r")
     return render(
         request,
         "cases/register.html",
-        {"form": form, "people": people, "reps": reps, "office": office, "places": _places(office)},
+        {
+            "form": form,
+            "people": people,
+            "reps": reps,
+            "office": office,
+            "places": _places(office),
+            **desk_ctx,
+        },
     )
 
 

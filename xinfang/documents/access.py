@@ -64,3 +64,19 @@ def record_access(
             detail={"case": case.number, "number": doc.number, "kind": doc.kind},
             request=request,
         )
+
+
+def record_receipt(case: Any, *, by: Any, fmt: str, request: HttpRequest | None = None) -> None:
+    """Audit one print (``document_print``) or DOCX download of a case's 登记回执."""
+    from xinfang.audit.services import audit_record
+
+    action = "document_download" if fmt == "docx" else "document_print"
+    with transaction.atomic():
+        audit_record(
+            action=action,
+            actor=by,
+            obj=case,
+            summary=f"{ACTION_WORDS[action]}登记回执（{case.number}）",
+            detail={"case": case.number, "kind": "receipt"},
+            request=request,
+        )

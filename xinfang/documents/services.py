@@ -57,6 +57,8 @@ DOCUMENT_KINDS: dict[str, DocSpec] = {
     "decide_rereview": DocSpec("rereview", "复核意见书", "复核", "office"),
     "extension_notice": DocSpec("extension", "延期办理告知书", "延", "unit"),
     "inform": DocSpec("inform", "告知单", "告", "office"),
+    "accept": DocSpec("acceptance", "受理告知书", "受", "unit"),
+    "refuse": DocSpec("refusal", "不予受理告知书", "不受", "unit"),
 }
 
 # IssuedDocument.kind → 文种, for lists and the API.
@@ -341,11 +343,73 @@ def _to_petitioner(event: CaseEvent, case: Case, spec: DocSpec) -> dict[str, Any
         if event.text:
             paragraphs.append(_p(event.text))
         closing = "特此告知。"
+    elif spec.code == "acceptance":
+        paragraphs.extend(_acceptance(opening, event, data))
+        closing = "特此告知。"
+    elif spec.code == "refusal":
+        paragraphs.extend(_refusal(opening, event))
+        closing = "特此告知。"
     else:  # 告知单
         paragraphs.append(_p(opening + "经审查，告知如下："))
         paragraphs.append(_p(event.text))
+        organ = data.get("organ")
+        if isinstance(organ, dict) and organ.get("name"):
+            paragraphs.extend(_organ_paragraphs(organ))
         closing = "特此告知。"
     return {"to": f"{name}：", "paragraphs": paragraphs, "closing": closing, "cc": ""}
+
+
+def _acceptance(opening: str, event: CaseEvent, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """受理告知书: accepted by law, the handling period and its last day (from the ``accept``
+    event's ``handle_due``, the deadline the service opened)."""
+    rule = deadlines.rule_for(K.HANDLE)
+    due = _date(data.get("handle_due"))
+    out = [_p(opening + "经审查，符合受理条件，我单位决定依法予以受理。")]
+    if event.text and event.text.strip() not in {"经审查，决定受理。", "决定受理"}:
+        out.append(_p(event.text))
+    out.append(
+        _p(
+            f"我单位将自受理之日起{rule.days}日内办结，"
+            + (f"于{cn_date(due)}前" if due else "")
+            + "向你出具书面答复意见。情况复杂的，经批准可以适当延长办理期限，"
+            "延长期限的，将告知你延期理由。"
+        )
+    )
+    return out
+
+
+def _refusal(opening: str, event: CaseEvent) -> list[dict[str, Any]]:
+    """不予受理告知书: the reason (the event's text, which also names the proper channel) and
+    the standard remedy sentence."""
+    return [
+        _p(opening + "经审查，不符合信访事项受理条件，我单位决定不予受理。理由如下："),
+        _p(event.text),
+        _p(
+            "对依法应当通过诉讼、仲裁、行政复议等法定途径解决的事项，请依照有关法律、"
+            "行政法规规定的程序向有关机关提出。"
+        ),
+    ]
+
+
+def _organ_paragraphs(organ: dict[str, Any]) -> list[dict[str, Any]]:
+    """告知单 naming the competent organ (``inform`` event data, a snapshot from 办事指南)."""
+    name = str(organ.get("name") or "")[:100]
+    lines = [f"名称：{name}"]
+    for key, label in (("address", "地址"), ("phone", "电话"), ("hours", "办公时间")):
+        value = str(organ.get(key) or "").strip()[:200]
+        if value:
+            lines.append(f"{label}：{value}")
+    notes = str(organ.get("notes") or "").strip()[:1000]
+    if notes:
+        lines.append(f"须知：{notes}")
+    out = [
+        _p(f"你反映的问题属于{name}的职责范围，请向该机关提出。"),
+        _p("\n".join(lines), "一、有权处理机关"),
+    ]
+    remedy = str(organ.get("remedy") or "").strip()[:2000]
+    if remedy:
+        out.append(_p(remedy, "二、法定途径" if organ.get("legal_route") else "二、办理途径"))
+    return out
 
 
 def _from_doc(doc: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
@@ -387,6 +451,8 @@ BUILDERS = {
     "rereview": _to_petitioner,
     "extension": _to_petitioner,
     "inform": _to_petitioner,
+    "acceptance": _to_petitioner,
+    "refusal": _to_petitioner,
 }
 
 
@@ -403,7 +469,15 @@ def build_body(event: CaseEvent, *, issuer: Unit, number: str, spec: DocSpec) ->
     if not title:
         # 检举控告件: the stored title (API, lists) never names the accuser; 主送 still does.
         to = "信访人" if case.is_confidential else str(body.get("to") or "").rstrip("：:")
-        petitioner_docs = {"reply", "review", "rereview", "extension", "inform"}
+        petitioner_docs = {
+            "reply",
+            "review",
+            "rereview",
+            "extension",
+            "inform",
+            "acceptance",
+            "refusal",
+        }
         title = (
             f"关于{to}反映问题的{spec.name}"
             if spec.code in petitioner_docs and to

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/docx", views.document_docx, name="documents_docx"),
     path("<int:pk>.docx", views.document_docx, name="documents_docx_file"),
     path("event/<int:event_id>/", views.document_event, name="documents_event"),
+    path("receipt/<int:pk>/", views.receipt_view, name="documents_receipt"),
 ]

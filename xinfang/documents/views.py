@@ -16,11 +16,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
-from xinfang.documents import access
+from xinfang.cases.policy import cases_visible_to
+from xinfang.documents import access, receipt
 from xinfang.documents.models import IssuedDocument
-from xinfang.documents.render import docx_response, no_store, print_response
+from xinfang.documents.render import DOCX_TYPE, docx_response, no_store, print_response
 from xinfang.documents.services import document_for_event, spec_for
 
 
@@ -83,3 +86,36 @@ def document_event(request: HttpRequest, event_id: int) -> HttpResponseBase:
     return render(
         request, "documents/issue.html", {"event": event, "case": event.case, "spec": spec}
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def receipt_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """登记回执 of case ``pk`` (print HTML; ``?format=docx`` the DOCX). Through
+    ``cases_visible_to`` (404 otherwise); every print/download is audited. No confidential
+    content is printed (``receipt.receipt_data``), so a plain GET is enough."""
+    case = (
+        cases_visible_to(request.user)
+        .select_related("office_unit", "registered_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    data = receipt.receipt_data(case)
+    fmt = "docx" if request.GET.get("format") == "docx" else "print"
+    access.record_receipt(case, by=request.user, fmt=fmt, request=request)
+    if fmt == "docx":
+        response = HttpResponse(receipt.receipt_docx(data), content_type=DOCX_TYPE)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"{case.number}登记回执.docx"
+        )
+        return no_store(response)
+    context = {
+        "case": case,
+        "r": data,
+        "rows": receipt.receipt_lines(data),
+        "qr": mark_safe(receipt.qr_svg(data["url"])),  # segno's own SVG markup
+        "tracking": receipt.tracking_text(data),
+    }
+    return no_store(render(request, "documents/receipt.html", context))

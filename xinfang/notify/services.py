@@ -106,6 +106,8 @@ KIND_LABELS: dict[str, str] = {
     "instruction_urge": "批示催办",
     "dissatisfied_task": "不满意复核任务",
     "followup": "回访",
+    "collective_visit": "集体访提醒",
+    "ownership": "领导包案",
 }
 
 

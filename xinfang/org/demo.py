@@ -372,5 +372,15 @@ def load_demo(
     from xinfang.org.demo_cases import load_cases
 
     org = load_org()
+    from xinfang.directory.demo import load_organs
+
+    load_organs(org.units)  # 办事指南 (xinfang.directory)
     summary = load_cases(org, n=cases, seed=seed, progress=progress) if cases > 0 else {}
+    from xinfang.people.demo import load_key_persons
+
+    load_key_persons(org)  # 重点人员 on the lookup cards (xinfang.people.lookup)
+    if cases > 0:
+        from xinfang.reception.demo import load_reception
+
+        load_reception(org)  # 值班领导, a 领导接待日 with bookings, a 包案 case (xinfang.reception)
     return org, summary

@@ -164,3 +164,51 @@ class PetitionerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} → {self.target_id}"
+
+
+class KeyPerson(models.Model):
+    """重点人员: a petitioner the office watches (issue 5: the lookup card shows the flag and
+    the reason to office staff and leaders). At most one active row per person (partial unique
+    constraint); removing keeps the row (``removed_*``) as history. Issue 10 extends it (包案
+    leader, plan, contacts)."""
+
+    petitioner = models.ForeignKey(
+        Petitioner, verbose_name="信访人", on_delete=models.PROTECT, related_name="key_flags"
+    )
+    reason = models.CharField("列为重点人员的原因", max_length=200)
+    since = models.DateField("起始日期")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    removed_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    removed_reason = models.CharField("撤销原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "重点人员"
+        verbose_name_plural = "重点人员"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petitioner"],
+                condition=models.Q(removed_at__isnull=True),
+                name="keyperson_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"重点人员 {self.petitioner_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None

@@ -32,6 +32,8 @@ def _issued(request: Any, case_id: int) -> dict[int, int]:
 
 @register.inclusion_tag("documents/_event_links.html", takes_context=True)
 def document_links(context: Any, event: Any) -> dict[str, Any]:
+    if getattr(event, "kind", "") == "register":  # 登记回执 (documents/receipt.py)
+        return {"spec": None, "receipt_case": event.case_id}
     spec = spec_for(getattr(event, "kind", ""))
     if spec is None:
         return {"spec": None}
