@@ -60,11 +60,25 @@ def shot(page: Any, request: Any):  # type: ignore[no-untyped-def]
 
 
 def login(page: Any, live_server: Any, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "Xf-test-pass-1")
-    page.click("button[type=submit]")
+    """Log in as ``username`` in this page's browser context, replacing whoever was logged in.
+
+    The previous page is left first (about:blank): its HTMX requests still in flight (badges,
+    panels, the desk board's refresh) were sent with the old session cookie, and a response
+    arriving after the cookies were cleared would set that session again — over the login
+    page's, whose CSRF token then no longer matches ("CSRF token from POST incorrect"). If a
+    response still lands in between, the login page answers 403 and is loaded once more."""
+    page.goto("about:blank")
+    for attempt in (1, 2):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "Xf-test-pass-1")
+        with page.expect_navigation() as navigation:
+            page.click("button[type=submit]")
+        response = navigation.value
+        if response is not None and response.status == 403 and attempt == 1:
+            continue  # a stale cookie won the race: fresh login page, fresh token
+        break
     # Staff land on the workbench; roles that read no cases on their own start page.
     page.wait_for_url(lambda url: url.startswith(live_server.url) and "/login/" not in url)
 

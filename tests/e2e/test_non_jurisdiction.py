@@ -57,6 +57,8 @@ def test_non_jurisdiction_flow(page: Any, live_server: Any, world: Any, shot: An
     assert page.locator("#legal-routes").is_visible()
     shot("00-directory")
     page.goto(f"{live_server.url}/cases/new/")
+    # 分类接待: 非本单位管辖 — the case page then puts the 告知 panel first.
+    page.check("input[name=desk_purpose][value=not_ours]")
     page.select_option("#id_channel", "visit")
     page.select_option("#id_purpose", "appeal")
     page.select_option("#id_category", str(relation.pk))
