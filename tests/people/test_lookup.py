@@ -353,3 +353,26 @@ def test_one_active_key_flag_per_person(zhang, world):
     )
     card = next(c for c in lookup(world.rita, "张三").cards if c.shown_name == "张三")
     assert card.key_reason == "乙"
+
+
+def test_many_persons_list_three_cases_each_one_person_ten(world, register):
+    """While the clerk is still picking the person (more than 3 found) each card lists the newest
+    3 cases and says there are more; a query that finds one person lists up to 10."""
+    from xinfang.people.lookup import CASES_WHEN_MANY, MAX_CASES_PER_PERSON
+
+    for i in range(4):
+        for j in range(5):
+            register(
+                petitioners=[PetitionerInput(name=f"欧阳{'甲乙丙丁'[i]}", phone=f"1370000000{i}")],
+                summary=f"第{j}次反映",
+            )
+    many = lookup(world.rita, "欧阳")
+    assert len(many.cards) == 4
+    assert all(len(c.cases) == CASES_WHEN_MANY and c.more_cases for c in many.cards)
+    jia = next(c for c in many.cards if c.person.name == "欧阳甲")
+    newest = sorted(jia.person.cases.all(), key=lambda c: (c.received_at, c.pk))[::-1][:3]
+    assert [r.case for r in jia.cases] == newest  # the newest three, newest first
+    one = lookup(world.rita, "13700000000")
+    assert len(one.cards) == 1
+    assert len(one.cards[0].cases) == 5 <= MAX_CASES_PER_PERSON
+    assert not one.cards[0].more_cases

@@ -24,6 +24,7 @@ of a final matter). None of these kinds is public: they are the desk's internal 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -139,6 +140,12 @@ def clean_ids(values: Any, limit: int = MAX_KNOWN) -> list[int]:
     return out[:limit]
 
 
+# Other ways the desk may know a person without a visible case, added by other apps in their
+# ``AppConfig.ready`` (``cases`` never imports them): ``source(user, pk) -> Petitioner | None``.
+# xinfang.reception adds the person booked on a leader reception day of the user's office.
+PERSON_SOURCES: list[Callable[[Any, int], Any]] = []
+
+
 def desk_person(user: Any, pk: int) -> Any:
     """The person ``pk`` if the desk may use them without retyping (a known-person card, the
     registration's ``known_*_ids``), else None: a party of a case ``user`` may see that is not
@@ -160,19 +167,11 @@ def desk_person(user: Any, pk: int) -> Any:
     )
     if link is not None:
         return link.petitioner
-    from xinfang.reception.models import Booking, BookingState
-    from xinfang.reception.services import desk_offices
-
-    booked = (
-        Booking.objects.filter(
-            petitioner_id=pk,
-            day__office__in=[o.pk for o in desk_offices(user)],
-            state__in=[BookingState.BOOKED, BookingState.ARRIVED],
-        )
-        .select_related("petitioner")
-        .first()
-    )
-    return booked.petitioner if booked is not None else None
+    for source in PERSON_SOURCES:  # e.g. xinfang.reception: a standing booking at the desk
+        person = source(user, pk)
+        if person is not None:
+            return person
+    return None
 
 
 def known_petitioners(user: Any, ids: list[int]) -> list[Any]:

@@ -52,6 +52,11 @@ from xinfang.people.models import KeyPerson, Petitioner
 
 MAX_PERSONS = 20
 MAX_CASES_PER_PERSON = 10
+# With more than FEW_PERSONS persons found the clerk is still picking the person: each card
+# lists only the newest CASES_WHEN_MANY cases (a 20-card answer stays small and fast); a
+# narrower query (full name, ID, phone) shows MAX_CASES_PER_PERSON.
+FEW_PERSONS = 3
+CASES_WHEN_MANY = 3
 MAX_QUERY = 100
 REPLY_CHARS = 80
 
@@ -437,7 +442,8 @@ def lookup(user: Any, raw: str | None, *, today: dt.date | None = None) -> Resul
         label = "姓名或地址" if q.kind == "name" and len(q.value) >= MIN_ADDRESS_WORD else None
         label = label or KIND_LABELS[q.kind]
         return Result(query=q, message=f"没有找到{label}为「{_echo(q)}」的来访人")
-    cards = _cards(user, persons, scope, pinned, masked_only, today)
+    cases_each = MAX_CASES_PER_PERSON if len(persons) <= FEW_PERSONS else CASES_WHEN_MANY
+    cards = _cards(user, persons, scope, pinned, masked_only, today, cases_each=cases_each)
     return Result(query=q, cards=cards, more=more)
 
 
@@ -472,6 +478,8 @@ def _cards(
     pinned: dict[int, Any],
     masked_only: set[int],
     today: dt.date,
+    *,
+    cases_each: int = MAX_CASES_PER_PERSON,
 ) -> list[Card]:
     from xinfang.cases import deadlines
     from xinfang.cases.confidential import mask_name
@@ -492,7 +500,7 @@ def _cards(
     per_person: dict[int, list[tuple[Any, str]]] = {pk: [] for pk in ids}
     more_cases: set[int] = set()
     case_fields = ("category", "handling_unit")
-    # Newest first, at most MAX_CASES_PER_PERSON (+1 to know there are more) per person: a
+    # Newest first, at most ``cases_each`` (+1 to know there are more) per person: a
     # window in the database, so a petitioner with hundreds of cases costs no more objects.
     newest = Window(
         RowNumber(),
@@ -503,14 +511,14 @@ def _cards(
         CasePetitioner.objects.filter(petitioner_id__in=open_ids)
         .filter(_in_scope(scope))
         .annotate(newest=newest)
-        .filter(newest__lte=MAX_CASES_PER_PERSON + 1)
+        .filter(newest__lte=cases_each + 1)
         .select_related("case", "case__category", "case__handling_unit")
         .defer("case__content")
         .order_by("-case__received_at", "-case_id")
     )
     for link in links:
         rows = per_person[link.petitioner_id]
-        if len(rows) < MAX_CASES_PER_PERSON:
+        if len(rows) < cases_each:
             rows.append((link.case, ""))
         else:
             more_cases.add(link.petitioner_id)
@@ -527,7 +535,7 @@ def _cards(
             have = {c.pk for c, _ in per_person[pk]}
             for case in group_cases:
                 if case.group_id in mine and case.pk not in have:
-                    if len(per_person[pk]) < MAX_CASES_PER_PERSON:
+                    if len(per_person[pk]) < cases_each:
                         per_person[pk].append((case, case.group.name))
                         have.add(case.pk)
                     else:

@@ -825,3 +825,19 @@ def roster_remove(*, row: DutyRoster, by: Any) -> None:
 
 def petitioner_of(pk: int) -> Petitioner | None:
     return Petitioner.objects.filter(pk=pk).first()
+
+
+def booked_person(user: Any, pk: int) -> Petitioner | None:
+    """A person booked (standing: 已预约/已签到) on a leader reception day of an office where
+    ``user`` holds a desk post: the office typed their identity itself, so the day page's
+    "登记新事项" may carry them to the register form (``cases.desk.PERSON_SOURCES``)."""
+    booked = (
+        Booking.objects.filter(
+            petitioner_id=pk,
+            day__office__in=[o.pk for o in desk_offices(user)],
+            state__in=[BookingState.BOOKED, BookingState.ARRIVED],
+        )
+        .select_related("petitioner")
+        .first()
+    )
+    return booked.petitioner if booked is not None else None
