@@ -493,3 +493,26 @@ def test_untick_survives_a_form_error(world: World, client: Any) -> None:
         {"related": str(final.pk), "final_seen_prev": str(final.pk), "final_inform_prev": ""},
     ).content.decode()
     assert 'id="id_final_inform" value="on" >' in html
+
+
+def test_register_page_shows_the_final_matter_without_javascript(world: World, client: Any) -> None:
+    """The 口径一致 panel is rendered with the page for a known person: the 已终结 guidance and
+    the ticked 告知 choice are part of the form as served, so a browser without JavaScript
+    posts them back and the repeat is informed."""
+    final = final_case(world, category())
+    person = person_of(final)
+    client.force_login(world.rita)
+    page = client.get(
+        reverse("case_register") + f"?person={person.pk}&related={final.pk}"
+    ).content.decode()
+    panel = page[page.index('id="desk-panel"') :]
+    assert "已终结，不再受理" in panel and OPINION in panel
+    assert 'value="on" checked>' in panel and f'name="final_seen" value="{final.pk}"' in panel
+    # A form error (no summary) re-renders the panel from what was posted, the choice kept.
+    data = no_people_form(
+        "k-nojs", known_person=str(person.pk), related=str(final.pk), final_seen=str(final.pk)
+    )
+    data["summary"] = ""
+    page = client.post(reverse("case_register"), data).content.decode()
+    panel = page[page.index('id="desk-panel"') :]
+    assert "已终结，不再受理" in panel and 'id="id_final_inform" value="on" >' in panel

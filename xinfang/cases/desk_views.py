@@ -10,8 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from xinfang.cases import desk, policy
@@ -214,10 +215,29 @@ def desk_panel(request: HttpRequest) -> HttpResponse:
     """口径一致 (one panel): the final matter (已终结，不再受理 with the 复核意见 and the 告知
     choice), the related case with what was answered, and the similar earlier cases of the
     same person/matter (``intel.similar``) — visible cases only."""
-    user = request.user
-    if not policy.registering_offices(user):
+    if not policy.registering_offices(request.user):
         raise Http404
-    post = request.POST
+    return render(request, "cases/_desk_panel.html", panel_context(request, request.POST))
+
+
+def panel_first(request: HttpRequest, desk_ctx: dict[str, Any], form: Any) -> str:
+    """The panel as the register page first shows it — rendered with the page, so that a
+    known person's final matter is there (and the 告知 choice is part of the form) even when
+    JavaScript is off; with it, HTMX refreshes the panel as the clerk types."""
+    data = QueryDict(mutable=True)
+    if form.is_bound:
+        data = form.data.copy()
+    else:
+        data.setlist("known_person", [str(p.pk) for p in desk_ctx["known_people"]])
+        for name in ("related", "category"):
+            value = desk_ctx["initial"].get(name)
+            if value:
+                data[name] = str(value)
+    return render_to_string("cases/_desk_panel.html", panel_context(request, data), request=request)
+
+
+def panel_context(request: HttpRequest, post: Any) -> dict[str, Any]:
+    user = request.user
     known = [
         pk
         for pk in desk.clean_ids(post.getlist("known_person"))
@@ -281,7 +301,7 @@ def desk_panel(request: HttpRequest) -> HttpResponse:
         for_case=False,
         loading=similar.index_loading() and bool(hits or petitioners),
     )
-    return render(request, "cases/_desk_panel.html", context)
+    return context
 
 
 # --- the case page: 移交 and 转介心理疏导 -------------------------------------------------------

@@ -349,6 +349,7 @@ def case_register_view(request: HttpRequest) -> HttpResponse:
             "reps": reps,
             "office": office,
             "places": _places(office),
+            "desk_panel_first": desk_views.panel_first(request, desk_ctx, form),
             **desk_ctx,
         },
     )
