@@ -19,7 +19,7 @@ from ninja.responses import Status as WithStatus
 
 from xinfang.api import access
 from xinfang.api.auth import current_user
-from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound, with_field_map
+from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, with_field_map
 from xinfang.api.schemas import DbId
 from xinfang.core.errors import DomainError
 from xinfang.instructions import services as S
@@ -129,15 +129,13 @@ RELATED = ("case", "leader", "leader_unit", "target_unit", "reported_by", "close
 
 
 def _instruction_or_404(request: HttpRequest, pk: int) -> Instruction:
-    ins = (
-        S.instructions_visible_to(current_user(request))
-        .select_related(*RELATED, "case__office_unit", "case__handling_unit")
-        .filter(pk=pk)
-        .first()
+    return access.row_or_404(
+        S.instructions_visible_to(current_user(request)).select_related(
+            *RELATED, "case__office_unit", "case__handling_unit"
+        ),
+        pk,
+        NOT_FOUND,
     )
-    if ins is None:
-        raise NotFound(NOT_FOUND)
-    return ins
 
 
 @router.get(

@@ -20,7 +20,7 @@ from xinfang.api import access
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound
 from xinfang.api.schemas import DbId
-from xinfang.cases.policy import cases_visible_to
+from xinfang.cases.policy import cases_visible_to, registering_offices
 from xinfang.people.services import PetitionerInput
 from xinfang.reception import services as S
 from xinfang.reception.models import Booking, DeskVisit, ReceptionDay, VisitOutcome, VisitState
@@ -199,7 +199,7 @@ def _booking(b: Booking) -> dict[str, Any]:
 
 
 def _office(request: HttpRequest, office_id: int | None) -> Any:
-    offices = S.desk_offices(current_user(request))
+    offices = registering_offices(current_user(request))
     if office_id is None and offices:
         return offices[0]
     for o in offices:
@@ -209,39 +209,29 @@ def _office(request: HttpRequest, office_id: int | None) -> Any:
 
 
 def _visit_or_404(request: HttpRequest, visit_id: int) -> DeskVisit:
-    v = (
-        S.visits_visible_to(current_user(request))
-        .select_related("office", "clerk")
-        .filter(pk=visit_id)
-        .first()
+    return access.row_or_404(
+        S.visits_visible_to(current_user(request)).select_related("office", "clerk"),
+        visit_id,
+        "未找到该来访（不存在或不在您的权限范围内）",
     )
-    if v is None:
-        raise NotFound("未找到该来访（不存在或不在您的权限范围内）")
-    return v
 
 
 def _day_or_404(request: HttpRequest, day_id: int) -> ReceptionDay:
-    d = (
-        S.days_visible_to(current_user(request))
-        .select_related("office", "leader")
-        .filter(pk=day_id)
-        .first()
+    return access.row_or_404(
+        S.days_visible_to(current_user(request)).select_related("office", "leader"),
+        day_id,
+        "未找到该接待日（不存在或不在您的权限范围内）",
     )
-    if d is None:
-        raise NotFound("未找到该接待日（不存在或不在您的权限范围内）")
-    return d
 
 
 def _booking_or_404(request: HttpRequest, booking_id: int) -> Booking:
-    b = (
-        S.bookings_visible_to(current_user(request))
-        .select_related("day", "day__office", "day__leader", "petitioner")
-        .filter(pk=booking_id)
-        .first()
+    return access.row_or_404(
+        S.bookings_visible_to(current_user(request)).select_related(
+            "day", "day__office", "day__leader", "petitioner"
+        ),
+        booking_id,
+        "未找到该预约（不存在或不在您的权限范围内）",
     )
-    if b is None:
-        raise NotFound("未找到该预约（不存在或不在您的权限范围内）")
-    return b
 
 
 VisitId = Path(..., ge=1, le=ID_MAX)

@@ -24,7 +24,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xinfang.cases.models import Case, CaseEvent
-from xinfang.cases.policy import cases_visible_to
+from xinfang.cases.policy import cases_visible_to, may_register, registering_offices
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
 from xinfang.core.text import clean_line, clean_text
 from xinfang.org import roles as R
@@ -77,18 +77,8 @@ def _headcount(value: Any, field: str = "headcount") -> int:
 # --- who ----------------------------------------------------------------------------------
 
 
-def desk_offices(user: Any) -> list[Unit]:
-    """Petition offices where the user holds a desk post (接待员/办案员)."""
-    ids = {p.unit_id for p in posts_of(user) if p.role in R.OFFICE_STAFF}
-    return list(Unit.objects.filter(pk__in=ids, is_petition_office=True).order_by("path"))
-
-
-def may_work_desk(user: Any, office: Unit) -> bool:
-    return office.is_petition_office and holds_role_over(user, office, R.OFFICE_STAFF)
-
-
 def _require_desk(user: Any, office: Unit) -> None:
-    if not may_work_desk(user, office):
+    if not may_register(user, office):
         raise PermissionDenied(f"您不是{office.name}的接待员或办案员，不能办理该操作")
 
 
@@ -118,7 +108,7 @@ def is_leader_over(user: Any, unit: Unit | None) -> bool:
 
 def visits_visible_to(user: Any) -> QuerySet[DeskVisit]:
     """Desk visits of the offices where the user holds a desk post; other offices' are 404."""
-    return DeskVisit.objects.filter(office__in=[o.pk for o in desk_offices(user)])
+    return DeskVisit.objects.filter(office__in=[o.pk for o in registering_offices(user)])
 
 
 def _next_ticket(office: Unit, day: dt.date) -> int:
@@ -321,12 +311,12 @@ def desk_stats(office: Unit, day: dt.date) -> DeskStats:
 
 
 def may_manage_days(user: Any, office: Unit) -> bool:
-    return may_work_desk(user, office)
+    return may_register(user, office)
 
 
 def days_visible_to(user: Any) -> QuerySet[ReceptionDay]:
     """Office staff: their offices' days; leaders: their own days."""
-    offices = [o.pk for o in desk_offices(user)]
+    offices = [o.pk for o in registering_offices(user)]
     return ReceptionDay.objects.filter(Q(office__in=offices) | Q(leader_id=user.pk))
 
 
@@ -539,7 +529,7 @@ def _leader_may_see(day: ReceptionDay, case: Case) -> None:
 
 
 def may_record(user: Any, booking: Booking) -> bool:
-    return booking.day.leader_id == getattr(user, "pk", None) or may_work_desk(
+    return booking.day.leader_id == getattr(user, "pk", None) or may_register(
         user, booking.day.office
     )
 
@@ -834,7 +824,7 @@ def booked_person(user: Any, pk: int) -> Petitioner | None:
     booked = (
         Booking.objects.filter(
             petitioner_id=pk,
-            day__office__in=[o.pk for o in desk_offices(user)],
+            day__office__in=[o.pk for o in registering_offices(user)],
             state__in=[BookingState.BOOKED, BookingState.ARRIVED],
         )
         .select_related("petitioner")

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from xinfang.cases import deadlines
 from xinfang.cases.models import Case
-from xinfang.cases.policy import cases_visible_to
+from xinfang.cases.policy import cases_visible_to, registering_offices
 from xinfang.core.errors import DomainError
 from xinfang.core.idempotency import form_key, post_fingerprint, replay_of, run_once
 from xinfang.core.paging import paginate
@@ -58,7 +58,7 @@ def _int(value: Any) -> int | None:
 
 
 def _office(request: HttpRequest) -> Unit:
-    offices = S.desk_offices(request.user)
+    offices = registering_offices(request.user)
     if not offices:
         raise Http404
     wanted = _int(request.GET.get("office") or request.POST.get("office"))
@@ -128,7 +128,7 @@ def desk(request: HttpRequest) -> HttpResponse:
                     messages.success(request, f"已取号：{once.value.ticket_label} 号")
                 return redirect(back)
     context = _board_context(request, office)
-    context.update({"form": form, "offices": S.desk_offices(request.user)})
+    context.update({"form": form, "offices": registering_offices(request.user)})
     return render(request, "reception/desk.html", context)
 
 
@@ -278,7 +278,7 @@ def day_list(request: HttpRequest) -> HttpResponse:
     page, query = paginate(request, rows.order_by("-date", "-start_time", "-id"), PAGE_SIZE)
     for d in page.object_list:
         d.booked = S.booked_heads(d)
-    offices = S.desk_offices(request.user)
+    offices = registering_offices(request.user)
     leaders: dict[int, Any] = {}
     for o in offices:
         leaders.update({u.pk: u for u in S.leaders_over_office(o)})
@@ -664,7 +664,7 @@ def duty(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def duty_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    offices = [o.pk for o in S.desk_offices(request.user)]
+    offices = [o.pk for o in registering_offices(request.user)]
     row = get_object_or_404(DutyRoster.objects.filter(office__in=offices), pk=pk)
     S.roster_remove(row=row, by=request.user)
     messages.success(request, "已撤销排班")
