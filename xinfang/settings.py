@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "xinfang.followup",
     "xinfang.directory",
     "xinfang.reception",
+    "xinfang.portal",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -314,6 +315,35 @@ XINFANG_MESSAGE_BACKEND = os.environ.get("XINFANG_MESSAGE_BACKEND", "database")
 # Unset: the default below is used and the receipt says 网上查询（即将开通） (documents/receipt.py).
 XINFANG_PUBLIC_URL_SET = bool(os.environ.get("XINFANG_PUBLIC_URL", "").strip())
 XINFANG_PUBLIC_URL = os.environ.get("XINFANG_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000"
+
+# The public portal (xinfang.portal, docs/portal.md). Online petitions are registered at this
+# petition office (its code or division code; unset: the topmost active petition office).
+XINFANG_PORTAL_OFFICE = os.environ.get("XINFANG_PORTAL_OFFICE", "").strip()
+# 满意度评价 on the portal: allowed for this many days after the reply was served.
+XINFANG_PORTAL_EVALUATION_DAYS = int(os.environ.get("XINFANG_PORTAL_EVALUATION_DAYS", "30"))
+# The client address for rate limits: REMOTE_ADDR, or this request header set by the reverse
+# proxy in front (e.g. "HTTP_X_REAL_IP"); never trust a header no proxy of yours sets.
+XINFANG_CLIENT_IP_HEADER = os.environ.get("XINFANG_CLIENT_IP_HEADER", "").strip()
+# Rate limits (xinfang.core.ratelimit): "<count>/<window>", windows in s/m/h/d; "0" disables.
+# Each is overridable as XINFANG_RATE_<NAME upper-cased>, e.g. XINFANG_RATE_PORTAL_TRACK_IP.
+_RATE_DEFAULTS = {
+    "portal_track_ip": "30/10m",  # tracking attempts per client address
+    "portal_track_code": "8/1h",  # tracking attempts per query code (brute force of the phone)
+    "portal_submit_ip": "10/1h",  # submissions confirmed per client address
+    "portal_submit_phone": "5/1d",  # submissions per phone number
+    "portal_login_ip": "20/10m",  # account logins per client address
+    "portal_login_phone": "10/1h",  # account logins per phone number
+    "portal_sms_phone": "3/1h",  # verification codes sent per phone number
+    "portal_sms_ip": "10/1h",  # verification codes sent per client address
+    "portal_act_ip": "30/1h",  # evaluations and 复查/复核 requests per client address
+}
+XINFANG_RATES = {
+    name: os.environ.get(f"XINFANG_RATE_{name.upper()}", default)
+    for name, default in _RATE_DEFAULTS.items()
+}
+# Largest text of a portal submission, and number of attachments.
+XINFANG_PORTAL_MAX_TEXT = int(os.environ.get("XINFANG_PORTAL_MAX_TEXT", "5000"))
+XINFANG_PORTAL_MAX_FILES = int(os.environ.get("XINFANG_PORTAL_MAX_FILES", "5"))
 
 # Durability (docs/security.md "持久性与故障"): how long idempotency records are kept for
 # replays (manage.py purge_idempotency), and the free disk space below which /healthz says 503.

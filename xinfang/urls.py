@@ -5,6 +5,7 @@ from django.urls import include, path
 from xinfang.accounts import views as accounts_views
 from xinfang.api.api import api
 from xinfang.core.views import healthz
+from xinfang.portal import track_views as portal_track
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("followup/", include("xinfang.followup.urls")),
     path("directory/", include("xinfang.directory.urls")),
     path("reception/", include("xinfang.reception.urls")),
+    path("portal/", include("xinfang.portal.urls")),
+    path("track/", portal_track.short, name="portal_track_short"),  # printed receipts' QR code
     path("", include("xinfang.audit.urls")),
     path("", include("xinfang.people.urls")),
     path("", include("xinfang.cases.urls")),

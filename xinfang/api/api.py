@@ -28,6 +28,9 @@ from xinfang.api import instructions as instructions_api
 from xinfang.api import intel_models as intel_models_api
 from xinfang.api import lookup as lookup_api
 from xinfang.api import notify as notify_api
+from xinfang.api import portal_account as portal_account_api
+from xinfang.api import portal_submit as portal_submit_api
+from xinfang.api import portal_track as portal_track_api
 from xinfang.api import reception as reception_api
 from xinfang.api import replies as replies_api
 from xinfang.api import similar as similar_api
@@ -96,3 +99,7 @@ api.add_router("", desk_api.router)
 api.add_router("", supervision_api.router)
 api.add_router("", reception_api.router)
 api.add_router("", directory_api.router)
+# the public portal (xinfang.portal): no staff auth; each endpoint checks its own proof
+api.add_router("/portal", portal_submit_api.router)
+api.add_router("/portal", portal_track_api.router)
+api.add_router("/portal", portal_account_api.router)

@@ -12,6 +12,7 @@ A leader above sees the case but does not sign it in for the unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -75,12 +76,45 @@ def may_add_to_file(user: Any, case: Case) -> bool:
     )
 
 
+# --- the petitioner as actor (the public portal) ---------------------------------------------
+#
+# On the portal nobody logs in as staff: the petitioner proves access to one case (its query
+# code plus the phone or the last six characters of the ID number on file, ``portal.services``)
+# and may then do the petitioner's own acts on that case — and nothing else. The services take
+# the principal as ``by`` like a user; the event's actor is then empty and its data say
+# ``by_petitioner``.
+
+PETITIONER_ACTIONS = frozenset({"evaluate", "request_review", "request_rereview"})
+
+
+@dataclass(frozen=True)
+class PetitionerPrincipal:
+    """The petitioner of ``case_id`` acting through ``channel`` (``"portal"``)."""
+
+    case_id: int
+    channel: str = "portal"
+    account_id: int | None = None
+
+    is_authenticated = False  # never a staff user: every role check fails
+
+    def __str__(self) -> str:
+        return "信访人（网上信访）"
+
+
+def staff_user(by: Any) -> Any:
+    """``by`` when it is a staff user, None for the petitioner acting on the portal (what the
+    ``actor``/``created_by`` columns of events and tasks take)."""
+    return None if isinstance(by, PetitionerPrincipal) else by
+
+
 def _side_unit(action: Action, case: Case) -> Any:
     return case.office_unit if action.side == "office" else case.handling_unit
 
 
 def may(user: Any, action_code: str, case: Case) -> bool:
     action = ACTIONS[action_code]
+    if isinstance(user, PetitionerPrincipal):
+        return user.case_id == case.pk and action_code in PETITIONER_ACTIONS
     return holds_role_over(user, _side_unit(action, case), action.roles)
 
 
@@ -127,9 +161,7 @@ def allowed_actions(user: Any, case: Case) -> list[Action]:
     return [
         a
         for a in ACTIONS.values()
-        if case.status in a.from_states
-        and holds_role_over(user, _side_unit(a, case), a.roles)
-        and _precondition(a, case)
+        if case.status in a.from_states and may(user, a.code, case) and _precondition(a, case)
     ]
 
 

@@ -363,7 +363,63 @@ def case_register(
         existing = _replayed(idempotency_key, by, office)
         if existing is not None:
             return existing
-    now = at or timezone.now()
+    return _register_checked(by, office, reg, idempotency_key, at or timezone.now())
+
+
+def case_register_online(
+    *,
+    by: Any,
+    office: Unit,
+    reg: Registration,
+    idempotency_key: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """A petition submitted by the petitioner on the public portal (网上信访, ``xinfang.portal``).
+
+    ``by`` is the portal's system account (``portal.services.portal_user``), the 首问责任人 of
+    record until the office routes the case; there is no staff permission to check — the portal
+    has checked the submission (consent, rate limits, the confirmation step). Only what a
+    citizen can state is taken: channel 网上信访; no persons on file, no desk classification, no
+    accused chosen from the unit tree (the citizen describes them in ``accused_text``).
+    Otherwise the same validation, number, query code, flags, routing deadline and ``register``
+    event as at the desk. Idempotent by ``idempotency_key`` (a confirmation sent twice).
+    """
+    if reg.channel != Channel.ONLINE:
+        raise DomainError("网上信访平台只能登记网上信访事项", field="channel")
+    if (
+        reg.known_petitioner_ids
+        or reg.known_representative_ids
+        or reg.known_participant_ids
+        or reg.participants
+        or reg.accused_unit_ids
+        or reg.accused_person_ids
+        or reg.related_to_id
+        or reg.desk_purpose
+        or reg.visitor_type
+        or reg.final_inform is not None
+        or reg.psych_note
+    ):
+        raise DomainError("网上信访只能填写信访人本人陈述的内容", field="petitioners")
+    if not office.is_petition_office or not office.is_active:
+        raise DomainError("网上信访受理机构未配置或已停用，请联系信访部门", field="office")
+    existing = _replayed(idempotency_key, by, office)
+    if existing is not None:
+        return existing
+    return _register_checked(
+        by, office, reg, idempotency_key, at or timezone.now(), origin="信访人通过网上信访平台提交"
+    )
+
+
+def _register_checked(
+    by: Any,
+    office: Unit,
+    reg: Registration,
+    idempotency_key: str | None,
+    now: dt.datetime,
+    *,
+    origin: str = "",
+) -> Case:
+    """Validation, then the registration transaction (retried on a query-code clash)."""
     _clean(reg, now)
     cleaned = [clean_petitioner(p, prefix=f"p{i}_") for i, p in enumerate(reg.petitioners)]
     cleaned_reps = [clean_petitioner(p, prefix=f"r{i}_") for i, p in enumerate(reg.representatives)]
@@ -383,6 +439,7 @@ def case_register(
                     now,
                     present=cleaned_present,
                     known=known,
+                    origin=origin,
                 )
                 if accused is not None:
                     case.accused_units.add(*accused[0])
@@ -426,6 +483,7 @@ def _register(
     *,
     present: list[dict[str, Any]] | None = None,
     known: tuple[list[Petitioner], ...] = ([], [], []),
+    origin: str = "",
 ) -> Case:
     # The same person typed twice (two rows with one ID number) is one party of the case.
     people = list(dict.fromkeys([*known[0], *(petitioner_resolve(v) for v in cleaned)]))
@@ -508,7 +566,8 @@ def _register(
         actor_unit=office,
         at=now,
         to_status=Status.REGISTERED,
-        text=f"{case.get_channel_display()}登记，首问责任人：{by.get_full_name() or by.username}",
+        text=origin
+        or f"{case.get_channel_display()}登记，首问责任人：{by.get_full_name() or by.username}",
         data={
             "route_due": route.due_on.isoformat(),
             "repeat_of": earlier.number if earlier else None,

@@ -25,7 +25,7 @@ from xinfang.cases.models import (
     ExtensionRequest,
     ServeMethod,
 )
-from xinfang.cases.policy import may_add_to_file, require, routing_targets
+from xinfang.cases.policy import may_add_to_file, require, routing_targets, staff_user
 from xinfang.cases.signals import announce_routed, case_closed, case_evaluated
 from xinfang.cases.transitions import ACTIONS
 from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
@@ -77,16 +77,20 @@ def _transition(
         )
     for key, value in updates.items():
         setattr(case, key, value)
+    data = dict(data or {})
+    actor = staff_user(by)
+    if actor is None:  # the petitioner on the portal (cases.policy.PetitionerPrincipal)
+        data["by_petitioner"] = by.channel
     return CaseEvent.objects.create(
         case=case,
         kind=action_code,
-        actor=by,
-        actor_unit=_actor_unit(by, case, action.side),
+        actor=actor,
+        actor_unit=_actor_unit(by, case, action.side) if actor is not None else None,
         at=now,
         from_status=from_status,
         to_status=to_status,
         text=clean_text(text).strip(),  # control/bidi/format characters out (core/text.py)
-        data=data or {},
+        data=data,
     )
 
 
@@ -426,7 +430,7 @@ def case_evaluate(
             at=at,
             changes={"evaluation": evaluation},
         )
-        case_evaluated.send(sender=Case, case=case, event=ev, by=by)
+        case_evaluated.send(sender=Case, case=case, event=ev, by=staff_user(by))
         return ev
 
 

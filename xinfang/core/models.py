@@ -104,3 +104,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} · {self.key}"
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter of the rate limits (``xinfang.core.ratelimit``): requests of
+    one ``scope`` (e.g. ``portal_track_ip``) by one identity (an HMAC of the IP address, phone
+    or query code — never the value itself) in the window starting at ``window`` (epoch
+    seconds). Incremented by one atomic upsert, so every worker process shares the count."""
+
+    scope = models.CharField(max_length=40)
+    ident = models.CharField(max_length=64)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    expires = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = "访问频率计数"
+        verbose_name_plural = "访问频率计数"
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "ident", "window"], name="rate_counter_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.window} {self.count}"

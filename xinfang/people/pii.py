@@ -33,6 +33,9 @@ class EncryptedColumn:
 ENCRYPTED_COLUMNS = [
     EncryptedColumn("people.Petitioner", "id_number_enc", ID_CONTEXT),
     EncryptedColumn("people.Petitioner", "phone_enc", PHONE_CONTEXT),
+    # the public portal (xinfang.portal.models: contexts written out here, pii stays import-free)
+    EncryptedColumn("portal.PortalAccount", "phone_enc", b"portal.account.phone"),
+    EncryptedColumn("portal.PendingSubmission", "payload_enc", b"portal.pending.payload"),
 ]
 
 
