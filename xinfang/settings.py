@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "xinfang.portal.middleware.PortalNoStoreMiddleware",  # /api/portal/: never cached
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
@@ -331,6 +332,7 @@ _RATE_DEFAULTS = {
     "portal_track_code": "8/1h",  # tracking attempts per query code (brute force of the phone)
     "portal_submit_ip": "10/1h",  # submissions confirmed per client address
     "portal_submit_phone": "5/1d",  # submissions per phone number
+    "portal_pending_ip": "30/1h",  # review pages (checked forms, attachments stored) per address
     "portal_login_ip": "20/10m",  # account logins per client address
     "portal_login_phone": "10/1h",  # account logins per phone number
     "portal_sms_phone": "3/1h",  # verification codes sent per phone number

@@ -30,6 +30,8 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     (or a unit above them) as accused (``confidential.exclude_accused``)."""
     from xinfang.cases.confidential import exclude_accused
 
+    if isinstance(user, PetitionerPrincipal):  # reads no case lists (and caches nothing on it)
+        return Case.objects.none()
     unit_ids = visible_unit_ids(user, CASE_READERS)
     if not unit_ids:
         return Case.objects.none()

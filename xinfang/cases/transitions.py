@@ -151,6 +151,7 @@ PUBLIC_EVENT_KINDS: frozenset[str] = frozenset(
         "register",
         "assign",
         "forward",
+        "transfer",  # 转办: the petitioner reads which unit now handles it (never the reason)
         "inform",
         "accept",
         "refuse",

@@ -14,6 +14,7 @@ does not increment atomically. Rules are data (settings ``XINFANG_RATES``, env-c
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import time
 from dataclasses import dataclass
@@ -74,6 +75,13 @@ def rate_hit(
     return RateResult(count <= limit.limit, count, max(1, window + limit.seconds - int(now)))
 
 
+def retry_after(limit: RateRule, *, now: float | None = None) -> int:
+    """Seconds until the current window of ``limit`` ends."""
+    now = time.time() if now is None else now
+    window = int(now // limit.seconds) * limit.seconds
+    return max(1, window + limit.seconds - int(now))
+
+
 def rate_peek(
     scope: str, identity: str, limit: RateRule | None = None, *, now: float | None = None
 ) -> int:
@@ -108,8 +116,22 @@ def _increment(scope: str, ident: str, window: int, expires: int) -> int:
 
 def client_ip(request: object) -> str:
     """The client address for rate limits (settings ``XINFANG_CLIENT_IP_HEADER`` behind a
-    reverse proxy, else ``REMOTE_ADDR``); the first address of a list."""
+    reverse proxy, else ``REMOTE_ADDR``).
+
+    Of a list (``X-Forwarded-For``) the *last* address: the one our proxy appended; the ones
+    before it are whatever the client sent, so taking the first would let every request
+    claim a new address. An IPv6 address counts as its /64 network (one subscriber's
+    allocation: one address per request is free to have)."""
     meta = getattr(request, "META", {})
     header = getattr(settings, "XINFANG_CLIENT_IP_HEADER", "")
     raw = str(meta.get(header, "") if header else "") or str(meta.get("REMOTE_ADDR", ""))
-    return raw.split(",")[0].strip()[:45]
+    address = raw.split(",")[-1].strip()[:45]
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return address

@@ -12,11 +12,21 @@ message row never holds a copy of it.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
 
 log = logging.getLogger("xinfang.notify.messages")
+
+
+def mask_query_codes(text: str) -> str:
+    """A query code opens the case on the portal: never written to a log in full."""
+    from xinfang.cases.registration import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
+
+    chars = re.escape(QUERY_CODE_ALPHABET)
+    pattern = rf"(?<![{chars}])([{chars}]{{2}})[{chars}]{{{QUERY_CODE_LENGTH - 2}}}(?![{chars}])"
+    return re.sub(pattern, lambda m: m.group(1) + "*" * (QUERY_CODE_LENGTH - 2), text)
 
 
 class MessageBackend:
@@ -56,7 +66,7 @@ class ConsoleBackend(MessageBackend):
             message.channel,
             to,
             message.kind,
-            message.body,
+            mask_query_codes(message.body),
         )
 
 

@@ -118,3 +118,23 @@ class PortalSubmission(models.Model):
 
     def __str__(self) -> str:
         return str(self.case_id)
+
+
+class AccountCase(models.Model):
+    """A case linked to an account by proof: its query code and the phone or ID tail entered
+    on the tracking form while logged in. (A phone match alone links only cases registered
+    after the account was made: a recycled number must not open its previous holder's cases.)"""
+
+    account = models.ForeignKey(PortalAccount, on_delete=models.PROTECT, related_name="links")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField("关联时间")
+
+    class Meta:
+        verbose_name = "账号关联事项"
+        verbose_name_plural = "账号关联事项"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "case"], name="portal_account_case_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}→{self.case_id}"

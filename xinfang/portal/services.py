@@ -10,6 +10,7 @@ citizen account). Every state change goes through the ``cases`` services with a
 from __future__ import annotations
 
 import hmac
+import secrets
 import time
 from typing import Any
 
@@ -86,20 +87,29 @@ def verify_access(code: str, secret: str) -> Case | None:
     """The case with query ``code`` when ``secret`` is the phone (any spelling) or the last six
     characters of the ID number of one of its signers; None otherwise — the same None for an
     unknown code, a wrong secret or a merged-away case, so answers cannot enumerate codes."""
+    from xinfang.cases.models import CasePetitioner
+
     code = normalise_code(code)
     secret = (secret or "").strip()
     case = Case.objects.filter(query_code=code).first() if code else None
-    # Always compute both indexes, so a wrong code costs what a right one does.
+    # The same work whether or not the code exists (indexes computed, one signer query run —
+    # against no case when the code is unknown), so the time taken does not tell codes apart.
     tail = pii.normalise_id(secret)
     by_tail = with_id_tail(tail) if len(tail) == pii.ID_TAIL_LENGTH else None
     by_phone = with_phone(secret) if sum(c.isdigit() for c in secret) >= 7 else None
-    if case is None:
+    people = [qs.values("pk") for qs in (by_phone, by_tail) if qs is not None]
+    if not people:
         return None
-    signers = case.parties.filter(role__in=SIGNER_ROLES).values_list("petitioner_id", flat=True)
-    for people in (by_phone, by_tail):
-        if people is not None and people.filter(pk__in=list(signers)).exists():
-            return case
-    return None
+    match = Q(petitioner_id__in=people[0])
+    for more in people[1:]:
+        match |= Q(petitioner_id__in=more)
+    signed = (
+        CasePetitioner.objects.filter(case_id=case.pk if case is not None else -1)
+        .filter(role__in=SIGNER_ROLES)
+        .filter(match)
+        .exists()
+    )
+    return case if case is not None and signed else None
 
 
 def code_identity(code: str) -> str:
@@ -130,7 +140,10 @@ def granted_ids(request: Any) -> list[int]:
 
 
 def revoke_all(request: Any) -> None:
+    """退出查询 / 退出登录: the cases proved here and the submission waiting for confirmation
+    (its browser id) are forgotten (a shared computer)."""
     request.session.pop(SESSION_CASES, None)
+    request.session.pop(SESSION_BROWSER, None)
 
 
 def _held(request: Any) -> dict[str, int]:
@@ -150,11 +163,19 @@ def principal(case: Case, account: Any = None) -> PetitionerPrincipal:
     )
 
 
+SESSION_BROWSER = "portal_browser"
+
+
 def session_hash(request: Any) -> str:
-    """A keyed hash of the session key (ties a pending submission to its browser)."""
-    if not request.session.session_key:
-        request.session.save()
-    return blind_index("portal.session", str(request.session.session_key))
+    """A keyed hash of this browser session's random id (ties a pending submission to its
+    browser). The id is kept in the session's data, not taken from the session key: the key
+    changes (``cycle_key``) when the petitioner proves a query code or logs in, and the
+    submission on the review page must stay theirs."""
+    browser = request.session.get(SESSION_BROWSER)
+    if not isinstance(browser, str) or len(browser) < 32:
+        browser = secrets.token_urlsafe(32)
+        request.session[SESSION_BROWSER] = browser
+    return blind_index("portal.session", browser)
 
 
 def same_session(request: Any, stored: str) -> bool:
@@ -210,3 +231,42 @@ PUBLIC_STATUS: dict[str, str] = {
 
 def public_status(case: Case) -> str:
     return PUBLIC_STATUS.get(case.status, case.get_status_display())
+
+
+# The state as a code for API clients: the internal ones (签收, 退回) folded into what the
+# petitioner is told, like ``PUBLIC_STATUS``.
+_FOLDED = {
+    Status.REGISTERED: "received",
+    Status.RETURNED: "received",
+    Status.FORWARDED: "routed",
+    Status.ASSIGNED: "routed",
+    Status.SIGNED: "routed",
+}
+PUBLIC_CODE: dict[str, str] = {str(s.value): _FOLDED.get(s, str(s.value)) for s in Status}
+
+
+def public_code(case: Case) -> str:
+    return PUBLIC_CODE.get(case.status, "received")
+
+
+# --- the per-code limit: failed proofs only --------------------------------------------------
+
+
+def code_blocked(code: str) -> Any:
+    """A ``RateResult`` refusing the attempt when ``code`` has used up its failed proofs in the
+    window (``portal_track_code``), else None. Only failures count (``code_failed``): the
+    owner's own look-ups never use up the limit, while guessing the phone / ID tail of a known
+    code stops after the limit of wrong answers."""
+    from xinfang.core.ratelimit import RateResult, rate_peek, retry_after, rule
+
+    limit = rule("portal_track_code")
+    failures = rate_peek("portal_track_code", code_identity(code), limit)
+    if limit.limit and failures >= limit.limit:
+        return RateResult(False, failures, retry_after(limit))
+    return None
+
+
+def code_failed(code: str) -> None:
+    from xinfang.core.ratelimit import rate_hit
+
+    rate_hit("portal_track_code", code_identity(code))

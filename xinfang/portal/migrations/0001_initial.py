@@ -5,78 +5,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0007_desk_reception'),
+        ("cases", "0007_desk_reception"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PhoneChallenge',
+            name="PhoneChallenge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone_bidx', models.CharField(db_index=True, max_length=64)),
-                ('purpose', models.CharField(choices=[('register', '注册账号'), ('reset', '重设密码')], max_length=10)),
-                ('code_hash', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone_bidx", models.CharField(db_index=True, max_length=64)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("register", "注册账号"), ("reset", "重设密码")], max_length=10
+                    ),
+                ),
+                ("code_hash", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': '手机验证码',
-                'verbose_name_plural': '手机验证码',
+                "verbose_name": "手机验证码",
+                "verbose_name_plural": "手机验证码",
             },
         ),
         migrations.CreateModel(
-            name='PortalAccount',
+            name="PortalAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone_enc', models.TextField(editable=False, verbose_name='手机号码（密文）')),
-                ('phone_bidx', models.CharField(editable=False, max_length=64, unique=True, verbose_name='手机号码索引')),
-                ('password', models.CharField(editable=False, max_length=200, verbose_name='密码（散列）')),
-                ('name', models.CharField(blank=True, max_length=60, verbose_name='称呼')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有效')),
-                ('created_at', models.DateTimeField(verbose_name='注册时间')),
-                ('last_login_at', models.DateTimeField(blank=True, null=True, verbose_name='最近登录')),
-                ('session_epoch', models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone_enc", models.TextField(editable=False, verbose_name="手机号码（密文）")),
+                (
+                    "phone_bidx",
+                    models.CharField(
+                        editable=False, max_length=64, unique=True, verbose_name="手机号码索引"
+                    ),
+                ),
+                (
+                    "password",
+                    models.CharField(editable=False, max_length=200, verbose_name="密码（散列）"),
+                ),
+                ("name", models.CharField(blank=True, max_length=60, verbose_name="称呼")),
+                ("is_active", models.BooleanField(default=True, verbose_name="有效")),
+                ("created_at", models.DateTimeField(verbose_name="注册时间")),
+                (
+                    "last_login_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近登录"),
+                ),
+                ("session_epoch", models.PositiveIntegerField(default=0, editable=False)),
             ],
             options={
-                'verbose_name': '公众账号',
-                'verbose_name_plural': '公众账号',
+                "verbose_name": "公众账号",
+                "verbose_name_plural": "公众账号",
             },
         ),
         migrations.CreateModel(
-            name='PendingSubmission',
+            name="PendingSubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('session_hash', models.CharField(max_length=64)),
-                ('payload_enc', models.TextField(editable=False)),
-                ('files', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('case', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.case')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.portalaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("session_hash", models.CharField(max_length=64)),
+                ("payload_enc", models.TextField(editable=False)),
+                ("files", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.portalaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '待确认的网上信访',
-                'verbose_name_plural': '待确认的网上信访',
+                "verbose_name": "待确认的网上信访",
+                "verbose_name_plural": "待确认的网上信访",
             },
         ),
         migrations.CreateModel(
-            name='PortalSubmission',
+            name="PortalSubmission",
             fields=[
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='portal_submission', serialize=False, to='cases.case')),
-                ('submitted_at', models.DateTimeField(verbose_name='提交时间')),
-                ('consent_version', models.CharField(max_length=20, verbose_name='隐私告知版本')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='portal.portalaccount')),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="portal_submission",
+                        serialize=False,
+                        to="cases.case",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="提交时间")),
+                ("consent_version", models.CharField(max_length=20, verbose_name="隐私告知版本")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="portal.portalaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网上信访提交',
-                'verbose_name_plural': '网上信访提交',
+                "verbose_name": "网上信访提交",
+                "verbose_name_plural": "网上信访提交",
             },
         ),
     ]
