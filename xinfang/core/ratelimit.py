@@ -59,6 +59,15 @@ def rule(name: str) -> RateRule:
     return RateRule.parse(str(settings.XINFANG_RATES.get(name, "0")))
 
 
+def _window(limit: RateRule, now: float) -> int:
+    """The start (epoch seconds) of the window of ``limit`` that ``now`` falls in."""
+    return int(now // limit.seconds) * limit.seconds
+
+
+def _ident(scope: str, identity: str) -> str:
+    return blind_index("ratelimit:" + scope, identity)
+
+
 def rate_hit(
     scope: str, identity: str, limit: RateRule | None = None, *, now: float | None = None
 ) -> RateResult:
@@ -67,19 +76,17 @@ def rate_hit(
     if limit.limit <= 0 or not identity:
         return RateResult(True, 0, 0)
     now = time.time() if now is None else now
-    window = int(now // limit.seconds) * limit.seconds
-    ident = blind_index("ratelimit:" + scope, identity)
-    count = _increment(scope, ident, window, window + limit.seconds)
+    window = _window(limit, now)
+    count = _increment(scope, _ident(scope, identity), window, window + limit.seconds)
     if random.random() < PURGE_PROBABILITY:
         RateCounter.objects.filter(expires__lt=int(now)).delete()
-    return RateResult(count <= limit.limit, count, max(1, window + limit.seconds - int(now)))
+    return RateResult(count <= limit.limit, count, retry_after(limit, now=now))
 
 
 def retry_after(limit: RateRule, *, now: float | None = None) -> int:
     """Seconds until the current window of ``limit`` ends."""
     now = time.time() if now is None else now
-    window = int(now // limit.seconds) * limit.seconds
-    return max(1, window + limit.seconds - int(now))
+    return max(1, _window(limit, now) + limit.seconds - int(now))
 
 
 def rate_peek(
@@ -90,11 +97,9 @@ def rate_peek(
     if limit.limit <= 0 or not identity:
         return 0
     now = time.time() if now is None else now
-    window = int(now // limit.seconds) * limit.seconds
-    ident = blind_index("ratelimit:" + scope, identity)
-    row = RateCounter.objects.filter(scope=scope, ident=ident, window=window).values_list(
-        "count", flat=True
-    )
+    row = RateCounter.objects.filter(
+        scope=scope, ident=_ident(scope, identity), window=_window(limit, now)
+    ).values_list("count", flat=True)
     return int(row.first() or 0)
 
 
