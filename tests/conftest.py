@@ -76,6 +76,9 @@ def ensure_reference_data() -> None:
     seed_deadline_rules(DeadlineRule)
     if not Category.objects.exists():  # the real category tree (a data migration, too)
         seed_categories(Category)
+    from xinfang.prevention.seeds import ensure_rules
+
+    ensure_rules()  # 排查周期 and 预警规则 (prevention migration 0002)
 
 
 @pytest.fixture

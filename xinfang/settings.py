@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "xinfang.directory",
     "xinfang.reception",
     "xinfang.portal",
+    "xinfang.prevention",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -40,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _crud("directory.organ", "add", "change", "view")  # 办事指南 (管辖机关)
         | _crud("core.calendarday", "add", "change", "delete", "view")
         | _crud("core.calendaryear", "add", "change", "delete", "view")
+        | _crud("prevention.screeningrule", "add", "change", "view")  # 排查周期 (data)
+        | _crud("prevention.warningrule", "change", "view")  # 预警规则参数
         | _crud("axes.accessattempt", "view", "delete")
     ),
     R.SECADMIN: frozenset(

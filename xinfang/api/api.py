@@ -31,6 +31,11 @@ from xinfang.api import notify as notify_api
 from xinfang.api import portal_account as portal_account_api
 from xinfang.api import portal_submit as portal_submit_api
 from xinfang.api import portal_track as portal_track_api
+from xinfang.api import prevention_alerts as prevention_alerts_api
+from xinfang.api import prevention_disputes as prevention_disputes_api
+from xinfang.api import prevention_informants as prevention_informants_api
+from xinfang.api import prevention_keys as prevention_keys_api
+from xinfang.api import prevention_screening as prevention_screening_api
 from xinfang.api import reception as reception_api
 from xinfang.api import replies as replies_api
 from xinfang.api import similar as similar_api
@@ -103,3 +108,8 @@ api.add_router("", directory_api.router)
 api.add_router("/portal", portal_submit_api.router)
 api.add_router("/portal", portal_track_api.router)
 api.add_router("/portal", portal_account_api.router)
+api.add_router("/prevention", prevention_disputes_api.router)
+api.add_router("/prevention", prevention_screening_api.router)
+api.add_router("/prevention", prevention_informants_api.router)
+api.add_router("/prevention", prevention_keys_api.router)
+api.add_router("/prevention", prevention_alerts_api.router)

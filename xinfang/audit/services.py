@@ -42,6 +42,8 @@ ACTIONS: dict[str, str] = {
     "model_retrain_requested": "申请训练分类模型",
     "model_retrain_finished": "分类模型训练结束",
     "model_activate": "切换分类模型版本",
+    "keyperson_view": "查看重点人员/群体",
+    "keyperson_change": "变更重点人员/群体",
 }
 
 

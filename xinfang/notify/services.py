@@ -108,6 +108,13 @@ KIND_LABELS: dict[str, str] = {
     "followup": "回访",
     "collective_visit": "集体访提醒",
     "ownership": "领导包案",
+    # 预防排查 (xinfang.prevention)
+    "alert": "预警",
+    "urgent_report": "信息员紧急报告",
+    "screening_remind": "排查报送提醒",
+    "dispute": "矛盾纠纷台账",
+    "strike_request": "销号审核",
+    "key_review": "重点人员评估提醒",
 }
 
 

@@ -46,6 +46,9 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             # 回访 and the 不满意 review tasks are the petition office's work (leaders and
             # supervisors follow them); units answer from their own workbench.
             "followup": bool(held & (R.OFFICE_STAFF | {R.LEADER, R.SUPERVISOR})),
+            # 预防排查 (xinfang.prevention): every case reader; 信息员 get their phone page.
+            "prevention": bool(held & R.CASE_READERS),
+            "informant": R.INFORMANT in held,
             # 分类模型: registry.may_manage_models (one query only for heads/leaders).
             "models": bool(held & {R.SYSADMIN, R.UNIT_HEAD, R.LEADER}) and may_manage_models(user),
             # 消息 (its badge loads by HTMX): not while the two-factor step is pending — the

@@ -170,7 +170,7 @@ class KeyPerson(models.Model):
     """重点人员: a petitioner the office watches (issue 5: the lookup card shows the flag and
     the reason to office staff and leaders). At most one active row per person (partial unique
     constraint); removing keeps the row (``removed_*``) as history. Issue 10 extends it (包案
-    leader, plan, contacts)."""
+    leader, plan, contacts: ``prevention.keypersons``)."""
 
     petitioner = models.ForeignKey(
         Petitioner, verbose_name="信访人", on_delete=models.PROTECT, related_name="key_flags"
@@ -194,6 +194,25 @@ class KeyPerson(models.Model):
         related_name="+",
     )
     removed_reason = models.CharField("撤销原因", max_length=200, blank=True)
+    # Issue 10 (xinfang.prevention.keypersons): who answers for the person and how.
+    unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name="责任单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="包案领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    plan = models.TextField("稳控/帮扶措施", blank=True)
+    review_on = models.DateField("下次评估日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "重点人员"

@@ -1,0 +1,119 @@
+"""Raising an alert (预警): the one entry point the rule sweep (``warning.py``), informant urgent
+reports (``informants.py``) and anything else call. Acknowledging and closing live in
+``warning.py``.
+
+``alert_raise`` is idempotent by ``dedupe_key`` (a unique index, not a read-then-write): a sweep
+run twice, two sweeps at once, or a retried request raise one alert. New alerts are put in the
+inbox of the owner, the leaders over the unit and the case officers of the petition office that
+serves it (orange/red also by e-mail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from xinfang.org import roles as R
+from xinfang.org.models import Unit
+from xinfang.prevention.models import Alert, Severity
+
+
+def office_for(unit: Unit) -> Unit | None:
+    """The petition office serving ``unit``: the unit itself if it is one, else the nearest
+    ancestor that is one, else a petition office that is a direct child of the nearest
+    ancestor (the district's 区信访局 beside its departments)."""
+    node: Unit | None = unit
+    while node is not None:
+        if node.is_petition_office:
+            return node
+        child = (
+            Unit.objects.filter(parent=node, is_petition_office=True, is_active=True)
+            .order_by("id")
+            .first()
+        )
+        if child is not None:
+            return child
+        node = node.parent
+    return None
+
+
+def alert_recipients(unit: Unit, owner: Any = None) -> list[Any]:
+    from xinfang.notify.services import leaders_over, unit_staff
+
+    people: dict[int, Any] = {}
+    for u in [owner, *leaders_over(unit)]:
+        if u is not None:
+            people[u.pk] = u
+    office = office_for(unit)
+    if office is not None:
+        for u in unit_staff(office, {R.CASE_OFFICER}):
+            people[u.pk] = u
+    return list(people.values())
+
+
+def default_owner(unit: Unit) -> Any:
+    """Who owns an alert nobody was named for: the first leader over the unit."""
+    from xinfang.notify.services import leaders_over
+
+    return leaders_over(unit).order_by("id").first()
+
+
+def alert_raise(
+    *,
+    rule: str,
+    severity: str,
+    unit: Unit,
+    title: str,
+    dedupe_key: str,
+    detail: str = "",
+    data: dict[str, Any] | None = None,
+    owner: Any = None,
+    case: Any = None,
+    dispute: Any = None,
+    informant_report: Any = None,
+    group: Any = None,
+    at: dt.datetime | None = None,
+    notify_now: bool = True,
+) -> tuple[Alert, bool]:
+    """Raise once per ``dedupe_key``; returns (alert, created)."""
+    existing = Alert.objects.filter(dedupe_key=dedupe_key[:150]).first()
+    if existing is not None:
+        return existing, False
+    now = at or timezone.now()
+    owner = owner or default_owner(unit)
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                rule=rule,
+                severity=severity,
+                unit=unit,
+                title=title[:200],
+                detail=detail,
+                data=data or {},
+                dedupe_key=dedupe_key[:150],
+                owner=owner,
+                raised_at=now,
+                case=case,
+                dispute=dispute,
+                informant_report=informant_report,
+                group=group,
+            )
+    except IntegrityError:
+        return Alert.objects.get(dedupe_key=dedupe_key[:150]), False
+    if notify_now:
+        from xinfang.notify.services import notify
+
+        notify(
+            alert_recipients(unit, owner),
+            kind="alert",
+            title=f"【{alert.get_severity_display()}预警】{alert.title}",
+            body=detail[:500],
+            url=f"/prevention/alerts/{alert.pk}/",
+            dedupe_key=f"alert-{alert.pk}",
+            email=severity in (Severity.ORANGE, Severity.RED),
+            at=now,
+        )
+    return alert, True
