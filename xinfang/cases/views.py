@@ -51,6 +51,9 @@ def home(request: HttpRequest) -> HttpResponse:
             return redirect("audit_list")
         if held & {R.SYSADMIN, R.SECADMIN}:
             return redirect("admin:index")
+        if R.INFORMANT in held:
+            # 信息员 read no cases: their start page is the phone page (xinfang.prevention).
+            return redirect("prevention_mobile")
     return render(
         request,
         "cases/home.html",

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
-from xinfang.prevention.models import Alert, Severity
+from xinfang.prevention.models import Alert, AlertEvent, AlertState, Severity
 
 
 def office_for(unit: Unit) -> Unit | None:
@@ -101,6 +101,9 @@ def alert_raise(
                 informant_report=informant_report,
                 group=group,
             )
+            AlertEvent.objects.create(
+                alert=alert, kind="raise", at=now, text=detail[:500], data={"rule": rule}
+            )
     except IntegrityError:
         return Alert.objects.get(dedupe_key=dedupe_key[:150]), False
     if notify_now:
@@ -117,3 +120,32 @@ def alert_raise(
             at=now,
         )
     return alert, True
+
+
+def alerts_follow_report(
+    report: Any, *, state: str, by: Any, at: dt.datetime, text: str = ""
+) -> int:
+    """Move the alerts of an informant report with it (acknowledged → ``ack``, closed →
+    ``close``): a conditional UPDATE per alert and an ``AlertEvent`` for each one moved."""
+    moved = 0
+    qs = Alert.objects.filter(informant_report=report)
+    for alert_id in list(qs.exclude(state=AlertState.CLOSED).values_list("id", flat=True)):
+        if state == AlertState.ACKNOWLEDGED:
+            done = Alert.objects.filter(pk=alert_id, state=AlertState.OPEN).update(
+                state=AlertState.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=at
+            )
+            kind, note = "ack", text or "信息员报告已确认"
+        else:
+            done = (
+                Alert.objects.filter(pk=alert_id)
+                .exclude(state=AlertState.CLOSED)
+                .update(state=AlertState.CLOSED, outcome=text, closed_by=by, closed_at=at)
+            )
+            Alert.objects.filter(pk=alert_id, acknowledged_at__isnull=True).update(
+                acknowledged_by=by, acknowledged_at=at
+            )
+            kind, note = "close", text
+        if done:
+            AlertEvent.objects.create(alert_id=alert_id, kind=kind, actor=by, at=at, text=note)
+            moved += 1
+    return moved

@@ -700,6 +700,34 @@ class Alert(models.Model):
         return self.title
 
 
+class AlertEvent(models.Model):
+    """An alert's handling timeline (append-only): ``raise``, ``ack``, ``close``, ``assign``
+    (``data.owner``), written by ``alerts.alert_raise``, ``warning.alert_*`` and by the informant
+    report services when they move the alert with the report."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("事件", max_length=20)
+    actor = models.ForeignKey(
+        USER,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间")
+    text = models.TextField("说明", blank=True)
+    data = models.JSONField("数据", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "预警处置动态"
+        verbose_name_plural = "预警处置动态"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind}"
+
+
 class WarningSweep(models.Model):
     """One run of the rule sweep (what it evaluated, how many it raised, how long it took)."""
 

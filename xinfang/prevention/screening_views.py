@@ -1,21 +1,242 @@
-"""排查轮次 pages (helper B)."""
+"""排查轮次 pages (helper B): the rounds, one round grouped by parent unit, a unit's report
+form, and my pending reports. Thin: parse, call ``screening``, render. Rounds and reports are
+fetched through ``screening.rounds_visible_to`` / ``reports_visible_to`` (outside → 404)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from xinfang.core.errors import DomainError, PermissionDenied
+from xinfang.core.paging import paginate
+from xinfang.org.models import Unit
+from xinfang.prevention import policy
+from xinfang.prevention import screening as S
+from xinfang.prevention.models import Dispute, ReportState, ScreeningReport
+from xinfang.prevention.rubric import RUBRIC
+from xinfang.prevention.screening_forms import ReportInput, RoundFilterForm
+
+PAGE_SIZE = 20
 
 
-def round_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return HttpResponse("待实现", status=501)
+def _require_access(user: Any) -> None:
+    if not (policy.may_use_prevention(user) or policy.reporting_units(user)):
+        raise Forbidden("您没有查看排查轮次的权限")
 
 
-def my_reports(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return HttpResponse("待实现", status=501)
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_access(user)
+    today = S.beijing_today()
+    form = RoundFilterForm(request.GET or None)
+    ids = S.visible_unit_ids(user)
+    qs = S.rounds_visible_to(user).select_related("rule")
+    if form.is_valid():
+        f = form.cleaned_data
+        if f["q"]:
+            qs = qs.filter(Q(label__icontains=f["q"]) | Q(rule__name__icontains=f["q"]))
+        if f["rule"]:
+            qs = qs.filter(rule_id=f["rule"])
+        if f["cadence"]:
+            qs = qs.filter(rule__cadence=f["cadence"])
+        if f["start"]:
+            qs = qs.filter(period_end__gte=f["start"])
+        if f["end"]:
+            qs = qs.filter(period_start__lte=f["end"])
+    mine = Q(reports__unit_id__in=ids)
+    qs = qs.annotate(
+        n_expected=Count("reports", filter=mine, distinct=True),
+        n_submitted=Count(
+            "reports", filter=mine & Q(reports__state=ReportState.SUBMITTED), distinct=True
+        ),
+        n_late_submitted=Count("reports", filter=mine & Q(reports__is_late=True), distinct=True),
+    ).order_by("-period_start", "rule__priority")
+    if form.is_valid() and form.cleaned_data["late"]:
+        qs = qs.filter(
+            Q(n_late_submitted__gt=0) | Q(due_on__lt=today, n_submitted__lt=F("n_expected"))
+        )
+    page, query = paginate(request, qs, PAGE_SIZE)
+    for rnd in page.object_list:
+        pending = rnd.n_expected - rnd.n_submitted
+        rnd.n_late = rnd.n_late_submitted + (pending if today > rnd.due_on else 0)
+        rnd.completion = round(100 * rnd.n_submitted / rnd.n_expected) if rnd.n_expected else 0
+    return render(
+        request,
+        "prevention/rounds/list.html",
+        {
+            "pv_tab": "rounds",
+            "form": form,
+            "page": page,
+            "query": query,
+            "rows": page.object_list,
+            "today": today,
+            "my_count": len(S.my_pending(user, today)),
+        },
+    )
 
 
-def round_detail(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return HttpResponse("待实现", status=501)
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    _require_access(user)
+    rnd = get_object_or_404(S.rounds_visible_to(user).select_related("rule"), pk=pk)
+    agg = S.round_aggregate(rnd, user)
+    reporting = set(policy.reporting_units(user))
+    q = (request.GET.get("q") or "").strip()
+    state = request.GET.get("state", "")
+    for group in agg["groups"]:
+        rows = group.reports
+        if q:
+            rows = [r for r in rows if q in r.unit.name]
+        if state == "pending":
+            rows = [r for r in rows if r.state == ReportState.PENDING]
+        elif state == "submitted":
+            rows = [r for r in rows if r.state == ReportState.SUBMITTED]
+        elif state == "late":
+            rows = [r for r in rows if r.late]
+        group.shown = rows
+    for rep in agg["reports"]:
+        rep.mine = rep.unit_id in reporting
+        rep.items = list(Dispute.objects.filter(round_report=rep).only("pk", "number", "title"))
+    return render(
+        request,
+        "prevention/rounds/detail.html",
+        {"pv_tab": "rounds", "rnd": rnd, "q": q, "state": state, **agg},
+    )
 
 
-def report_form(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    return HttpResponse("待实现", status=501)
+def _report_context(
+    request: HttpRequest, report: ScreeningReport, form: ReportInput | None
+) -> dict[str, Any]:
+    unit = report.unit
+    may_submit = report.state == ReportState.PENDING and policy.may_report_for(
+        request.user, unit.pk
+    )
+    disputes = list(S.reportable_disputes(unit)) if may_submit else []
+    form = form or ReportInput.empty()
+    for d in disputes:
+        d.change_text = form.changes.get(d.pk, "")  # type: ignore[attr-defined]
+        d.change_error = form.errors.get(f"change-{d.pk}", "")  # type: ignore[attr-defined]
+    from xinfang.cases.models import Category
+
+    return {
+        "pv_tab": "rounds",
+        "report": report,
+        "rnd": report.round,
+        "unit": unit,
+        "may_submit": may_submit,
+        "form": form,
+        "disputes": disputes,
+        "places": _places(unit),
+        "categories": Category.objects.filter(parent__isnull=True).order_by("pk"),
+        "risk_choices": [(r.level, r.label) for r in RUBRIC],
+        "rubric": RUBRIC,
+        "late": S.is_late(report, S.beijing_today()),
+        "items": list(Dispute.objects.filter(round_report=report).order_by("pk")),
+        "changes": list(
+            report.changes.filter(kind="round_update").select_related("dispute").order_by("pk")
+        ),
+    }
+
+
+def _places(unit: Unit) -> list[Unit]:
+    return list(Unit.objects.filter(path__startswith=unit.path, is_active=True).order_by("path"))
+
+
+@login_required
+def report_form(request: HttpRequest, pk: int, unit_pk: int) -> HttpResponse:
+    user = request.user
+    report = get_object_or_404(
+        S.reports_visible_to(user).select_related("round", "round__rule", "unit", "submitted_by"),
+        round_id=pk,
+        unit_id=unit_pk,
+    )
+    if request.method != "POST":
+        return render(
+            request, "prevention/rounds/report.html", _report_context(request, report, None)
+        )
+    if not policy.may_report_for(user, report.unit_id):
+        raise Forbidden(S.NOT_YOURS_MSG)
+    unit = report.unit
+    form = ReportInput.from_post(
+        request.POST,
+        places=_places(unit),
+        dispute_ids=list(S.reportable_disputes(unit).values_list("pk", flat=True)),
+    )
+    if "add_row" in request.POST:
+        form.add_row()
+        form.errors.clear()
+        for row in form.rows:
+            row.errors.clear()
+        return render(
+            request, "prevention/rounds/report.html", _report_context(request, report, form)
+        )
+    if form.errors:
+        return render(
+            request,
+            "prevention/rounds/report.html",
+            _report_context(request, report, form),
+            status=400,
+        )
+    try:
+        S.report_submit(
+            user,
+            report,
+            nothing_new=form.nothing_new,
+            note=form.note,
+            new_items=form.items,
+            changes=form.changes,
+            key=request.POST.get("form_key") or None,
+        )
+    except PermissionDenied as exc:
+        raise Forbidden(exc.message) from exc
+    except DomainError as exc:
+        report.refresh_from_db()
+        form.place_error(exc.field or "", exc.message)
+        return render(
+            request,
+            "prevention/rounds/report.html",
+            _report_context(request, report, form),
+            status=400,
+        )
+    messages.success(request, f"{unit.name}{report.round.label}排查报告已报送")
+    return redirect("prevention_round_report", pk=report.round_id, unit_pk=unit.pk)
+
+
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_access(user)
+    today = S.beijing_today()
+    rows = S.my_pending(user, today)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        rows = [r for r in rows if q in r.unit.name or q in r.round.label]
+    page, query = paginate(request, rows, PAGE_SIZE)
+    recent = (
+        ScreeningReport.objects.filter(
+            unit_id__in=policy.reporting_units(user), state=ReportState.SUBMITTED
+        )
+        .select_related("round", "unit", "submitted_by")
+        .order_by("-submitted_at")[:10]
+    )
+    return render(
+        request,
+        "prevention/rounds/mine.html",
+        {
+            "pv_tab": "rounds",
+            "page": page,
+            "query": query,
+            "rows": page.object_list,
+            "q": q,
+            "recent": recent,
+            "today": today,
+        },
+    )

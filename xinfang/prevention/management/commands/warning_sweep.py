@@ -1,0 +1,41 @@
+"""``manage.py warning_sweep [--date YYYY-MM-DD] [--enqueue]``: run the early-warning rules
+(idempotent: run it daily from cron, e.g. 06:30, or enqueue it for the task worker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "预警扫描：按启用的预警规则评估并发出预警（可重复运行，不会重复预警）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--date", help="评估日期（YYYY-MM-DD，默认今天）")
+        parser.add_argument("--enqueue", action="store_true", help="交给后台任务执行")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        day = None
+        if options.get("date"):
+            try:
+                day = dt.date.fromisoformat(options["date"])
+            except ValueError as exc:
+                raise CommandError("日期格式应为 YYYY-MM-DD") from exc
+        if options.get("enqueue"):
+            from xinfang.prevention.tasks import warning_sweep_task
+
+            result = warning_sweep_task.enqueue(day.isoformat() if day else None)
+            self.stdout.write(f"已加入后台任务：{result.id}")
+            return
+        from xinfang.prevention.warning import warning_sweep
+
+        sweep = warning_sweep(day)
+        self.stdout.write(f"预警扫描（{sweep.as_of}）：新发预警 {sweep.raised} 条")
+        for code, entry in sweep.stats.items():
+            err = f"  错误：{entry['error']}" if entry.get("error") else ""
+            self.stdout.write(
+                f"  {code}: 候选 {entry['candidates']}，新发 {entry['raised']}，"
+                f"{entry['ms']} ms{err}"
+            )
