@@ -164,3 +164,24 @@ def test_reception_demo(demo: str) -> None:
     assert day.leader.username == "lingdao"
     assert Booking.objects.filter(day=day).count() >= 1
     assert CaseOwnership.objects.filter(ended_at__isnull=True, leader=day.leader).count() == 1
+
+
+def test_prevention_demo(demo: str) -> None:
+    """预防排查 has something to show: informants, the register in every state, a round with
+    reports in and units late, an urgent report with its alert, the sweep's alerts."""
+    from xinfang.prevention.models import (
+        Alert,
+        Dispute,
+        Informant,
+        InformantReport,
+        ScreeningReport,
+    )
+
+    assert Informant.objects.filter(is_active=True).count() == 2
+    assert set(Dispute.objects.values_list("state", flat=True)) == {"open", "pending", "struck"}
+    struck = Dispute.objects.get(state="struck")
+    assert struck.attachments.count() == 1 and struck.struck_by.username == "banan"
+    assert ScreeningReport.objects.filter(state="submitted").count() == 2
+    assert ScreeningReport.objects.filter(state="pending").exists()
+    urgent = InformantReport.objects.get(urgency="urgent")
+    assert Alert.objects.filter(rule="informant_urgent", informant_report=urgent).count() == 1

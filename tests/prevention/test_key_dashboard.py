@@ -229,7 +229,7 @@ def test_map_svg(world: World, scene: dict[str, Any]) -> None:
     assert nodes["东湖街道"].get("href") == f"/prevention/?unit={world.street.pk}"
     assert (
         nodes["东湖社区"].get("href")
-        == f"/prevention/disputes/?state=open&place={world.community.pk}"
+        == f"/prevention/disputes/?state=active&place={world.community.pk}"
     )
     # not colour alone: each node says its level and counts in text and in its title
     texts = [t.text for t in nodes["东湖社区"].findall(SVG + "text")]

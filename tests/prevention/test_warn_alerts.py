@@ -177,7 +177,7 @@ def test_act_forms_keep_input_and_show_messages(world: Any) -> None:
     r = c.post(f"/prevention/alerts/{a.pk}/act/", {"action": "close", "outcome": "已化解"})
     assert r.status_code == 302
     page = c.get(f"/prevention/alerts/{a.pk}/").content.decode()
-    assert "已化解" in page and "处置记录" in page and "交办" in page
+    assert "已化解" in page and "处置记录" in page and "更换负责人" in page
 
 
 def test_spike_detail_shows_figures_and_the_cases_behind(world: Any) -> None:

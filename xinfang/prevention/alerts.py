@@ -10,7 +10,10 @@ serves it (orange/red also by e-mail).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -40,17 +43,44 @@ def office_for(unit: Unit) -> Unit | None:
     return None
 
 
-def alert_recipients(unit: Unit, owner: Any = None) -> list[Any]:
+_RECIPIENTS: contextvars.ContextVar[dict[int, list[Any]] | None] = contextvars.ContextVar(
+    "xf_alert_recipients", default=None
+)
+
+
+@contextlib.contextmanager
+def recipient_cache() -> Iterator[None]:
+    """Within the block, who is told about a unit's alerts is looked up once per unit (the
+    sweep raises thousands of alerts over a few hundred units)."""
+    token = _RECIPIENTS.set({})
+    try:
+        yield
+    finally:
+        _RECIPIENTS.reset(token)
+
+
+def _unit_recipients(unit: Unit) -> list[Any]:
     from xinfang.notify.services import leaders_over, unit_staff
 
-    people: dict[int, Any] = {}
-    for u in [owner, *leaders_over(unit)]:
-        if u is not None:
-            people[u.pk] = u
+    cache = _RECIPIENTS.get()
+    if cache is not None and unit.pk in cache:
+        return cache[unit.pk]
+    people: dict[int, Any] = {u.pk: u for u in leaders_over(unit)}
     office = office_for(unit)
     if office is not None:
         for u in unit_staff(office, {R.CASE_OFFICER}):
             people[u.pk] = u
+    found = list(people.values())
+    if cache is not None:
+        cache[unit.pk] = found
+    return found
+
+
+def alert_recipients(unit: Unit, owner: Any = None) -> list[Any]:
+    """The owner, the leaders over the unit and the case officers of the office serving it."""
+    people: dict[int, Any] = {owner.pk: owner} if owner is not None else {}
+    for u in _unit_recipients(unit):
+        people.setdefault(u.pk, u)
     return list(people.values())
 
 

@@ -377,13 +377,13 @@ def _tiles(
         {
             "label": "在办矛盾纠纷",
             "count": open_total,
-            "url": link(DISPUTES_URL, state="open", unit=u),
+            "url": link(DISPUTES_URL, state="active", unit=u),
             "tone": "",
             "sub": [
                 {
                     "label": f"{risk_labels[level]}风险",
                     "count": by_risk.get(level, 0),
-                    "url": link(DISPUTES_URL, state="open", risk=level, unit=u),
+                    "url": link(DISPUTES_URL, state="active", risk=level, unit=u),
                     "level": level,
                 }
                 for level in RISKS
@@ -556,7 +556,7 @@ def _href(node: Node, root: Node) -> str:
         return ""
     if node.children and node.pk != root.pk:
         return link(DASHBOARD_URL, unit=node.pk)
-    return link(DISPUTES_URL, state="open", place=node.pk)
+    return link(DISPUTES_URL, state="active", place=node.pk)
 
 
 def render_map(root: Node, *, standalone: bool = False) -> str:

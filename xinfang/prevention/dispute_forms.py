@@ -216,7 +216,12 @@ class DisputeForm(forms.Form):
 
 
 class DisputeFilterForm(forms.Form):
-    STATE_CHOICES = [("", "全部状态"), *DisputeState.choices, ("overdue", "逾期")]
+    STATE_CHOICES = [
+        ("", "全部状态"),
+        ("active", "未销号（化解中+待审核）"),
+        *DisputeState.choices,
+        ("overdue", "逾期"),
+    ]
     q = forms.CharField(required=False, max_length=100)
     state = forms.ChoiceField(required=False, choices=STATE_CHOICES)
     risk = forms.ChoiceField(required=False, choices=[("", "全部风险"), *RiskLevel.choices])

@@ -140,6 +140,8 @@ def filtered(user: Any, d: dict[str, Any], today: dt.date) -> tuple[QuerySet[Dis
     state = d.get("state") or ""
     if state == "overdue":
         qs = qs.filter(state__in=[DisputeState.OPEN, DisputeState.PENDING], due_on__lt=today)
+    elif state == "active":
+        qs = qs.filter(state__in=[DisputeState.OPEN, DisputeState.PENDING])
     elif state:
         qs = qs.filter(state=state)
     return qs, unfiltered_state

@@ -37,7 +37,7 @@ from xinfang.core.text import clean_text
 from xinfang.org import roles as R
 from xinfang.org.models import Unit, UnitType
 from xinfang.prevention import policy
-from xinfang.prevention.alerts import alert_raise, default_owner
+from xinfang.prevention.alerts import alert_raise, default_owner, recipient_cache
 from xinfang.prevention.models import (
     Alert,
     AlertEvent,
@@ -782,25 +782,39 @@ def warning_sweep(as_of: dt.date | None = None) -> WarningSweep:
     owners = _Owners()
     stats: dict[str, Any] = {}
     total = 0
-    for rule in WarningRule.objects.filter(is_active=True).order_by("id"):
-        fn = RULES.get(rule.code)
-        if fn is None:
-            continue
-        ctx = RuleContext(rule=rule, as_of=as_of, owners=owners)
-        t0 = time.perf_counter()
-        entry: dict[str, Any] = {}
-        try:
-            fn(ctx)
-        except Exception as exc:  # one broken rule must not stop the others
-            log.exception("warning rule %s failed", rule.code)
-            entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
-        entry.update(
-            raised=ctx.raised,
-            candidates=ctx.candidates,
-            ms=round((time.perf_counter() - t0) * 1000, 1),
-        )
-        stats[rule.code] = entry
-        total += ctx.raised
+    with recipient_cache():
+        for rule in WarningRule.objects.filter(is_active=True).order_by("id"):
+            fn = RULES.get(rule.code)
+            if fn is None:
+                continue
+            ctx = RuleContext(rule=rule, as_of=as_of, owners=owners)
+            t0 = time.perf_counter()
+            entry: dict[str, Any] = {}
+            try:
+                fn(ctx)
+            except Exception as exc:  # one broken rule must not stop the others
+                log.exception("warning rule %s failed", rule.code)
+                entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
+            entry.update(
+                raised=ctx.raised,
+                candidates=ctx.candidates,
+                ms=round((time.perf_counter() - t0) * 1000, 1),
+            )
+            stats[rule.code] = entry
+            total += ctx.raised
+    # The key-person review reminders ride on the same daily job (keypersons.key_reviews_due).
+    t0 = time.perf_counter()
+    try:
+        from xinfang.prevention.keypersons import key_reviews_due
+
+        reviews = key_reviews_due(as_of)
+        stats["key_reviews"] = {
+            "notified": reviews.notified,
+            "ms": round((time.perf_counter() - t0) * 1000, 1),
+        }
+    except Exception as exc:
+        log.exception("key review reminders failed")
+        stats["key_reviews"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     sweep.finished_at = timezone.now()
     sweep.raised = total
     sweep.stats = stats

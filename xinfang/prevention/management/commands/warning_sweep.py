@@ -35,7 +35,10 @@ class Command(BaseCommand):
         self.stdout.write(f"预警扫描（{sweep.as_of}）：新发预警 {sweep.raised} 条")
         for code, entry in sweep.stats.items():
             err = f"  错误：{entry['error']}" if entry.get("error") else ""
+            if code == "key_reviews":
+                self.stdout.write(f"  重点人员评估提醒: {entry.get('notified', 0)} 条{err}")
+                continue
             self.stdout.write(
-                f"  {code}: 候选 {entry['candidates']}，新发 {entry['raised']}，"
-                f"{entry['ms']} ms{err}"
+                f"  {code}: 候选 {entry.get('candidates', 0)}，新发 {entry.get('raised', 0)}，"
+                f"{entry.get('ms', 0)} ms{err}"
             )
