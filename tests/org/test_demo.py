@@ -180,7 +180,8 @@ def test_prevention_demo(demo: str) -> None:
     assert Informant.objects.filter(is_active=True).count() == 2
     assert set(Dispute.objects.values_list("state", flat=True)) == {"open", "pending", "struck"}
     struck = Dispute.objects.get(state="struck")
-    assert struck.attachments.count() == 1 and struck.struck_by.username == "banan"
+    assert struck.attachments.count() == 1
+    assert struck.struck_by is not None and struck.struck_by.username == "banan"
     assert ScreeningReport.objects.filter(state="submitted").count() == 2
     assert ScreeningReport.objects.filter(state="pending").exists()
     urgent = InformantReport.objects.get(urgency="urgent")

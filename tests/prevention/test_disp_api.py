@@ -74,11 +74,25 @@ def test_list_filters_and_scope(pv: PV) -> None:
     assert token_client(pv.leo).get("/prevention/disputes", q="西山").json()["count"] == 1
 
 
-def test_detail_404_for_other_street(pv: PV) -> None:
-    d = pv.dispute()
+VALID = {
+    "update": {"title": "新名字"},
+    "contact": {"method": "phone", "person": "李某", "note": "电话沟通，同意调解"},
+    "request-strike": {"resolution": RES, "evidence": EVI},
+    "decide-strike": {"approve": True, "note": "同意"},
+}
+
+
+@pytest.mark.parametrize("path", list(VALID))
+def test_detail_404_for_other_street(pv: PV, path: str) -> None:
+    """A valid body, so the 404 comes from the scope (not from body validation)."""
+    d = pv.pending() if path == "decide-strike" else pv.dispute()
     assert token_client(pv.bob).get(f"/prevention/disputes/{d.pk}").status_code == 404
-    r = token_client(pv.bob).post(f"/prevention/disputes/{d.pk}/contact", {})
-    assert r.status_code in (404, 422)
+    r = token_client(pv.bob).post(f"/prevention/disputes/{d.pk}/{path}", VALID[path])
+    assert r.status_code == 404
+    assert r.json()["detail"] == "未找到该台账事项（不存在或不在您的权限范围内）"
+    before = d.state
+    d.refresh_from_db()
+    assert (d.state, d.title) == (before, "幸福里小区物业费纠纷")
 
 
 def test_update_contact_strike_flow(pv: PV) -> None:
@@ -123,7 +137,41 @@ def test_update_contact_strike_flow(pv: PV) -> None:
     assert d.state == DisputeState.STRUCK
 
 
-@pytest.mark.parametrize("path", ["update", "contact", "request-strike", "decide-strike"])
+@pytest.mark.parametrize("path", list(VALID))
 def test_unknown_item_404(pv: PV, path: str) -> None:
-    r = token_client(pv.hank).post(f"/prevention/disputes/999999/{path}", {})
-    assert r.status_code in (404, 422)
+    r = token_client(pv.hank).post(f"/prevention/disputes/999999/{path}", VALID[path])
+    assert r.status_code == 404
+
+
+def test_create_from_accusation_refused(pv: PV, register: Any) -> None:
+    """A 检举控告件 is never a dispute source: 400 on case_id for those who may read it, the
+    ordinary "not found" for the accused unit; nothing is registered."""
+    from xinfang.core.idcard import id_check_digit
+    from xinfang.people.services import PetitionerInput
+
+    base = "11010519800101003"
+    case = register(
+        purpose="accusation",
+        summary="检举西山街道干部挪用扶贫款",
+        petitioners=[PetitionerInput(name="钱多多", id_number=base + id_check_digit(base))],
+        accused_unit_ids=[pv.sibling.pk],
+        place_code="110105002",
+    )
+    sent = body(
+        pv,
+        place_unit_id=pv.sibling.pk,
+        unit_id=pv.sibling.pk,
+        source="petition",
+        risk_level="medium",
+        case_id=case.pk,
+    )
+    for user in (pv.alice, pv.leo):
+        r = token_client(user).post("/prevention/disputes", sent, **{"Idempotency-Key": "acc"})
+        assert r.status_code == 400
+        assert r.json()["detail"] == "检举控告件不能转为矛盾纠纷台账事项，请按检举控告程序办理"
+        assert r.json()["field"] == "case_id"
+    r = token_client(pv.bob).post("/prevention/disputes", sent)
+    assert r.status_code == 400
+    assert r.json()["detail"] == "该信访事项不存在或不在您的权限范围内"
+    assert "钱多多" not in r.content.decode()
+    assert not Dispute.objects.exists()

@@ -495,3 +495,145 @@ def test_facts_risk(pv: PV) -> None:
 
 def test_make_user_unused_guard() -> None:
     assert callable(make_user) and R.LEADER == "leader"
+
+
+# --- review fixes: 检举控告 never a source, pending unit locked, level above, keys ---------
+
+SECRET = "挪用扶贫款"
+ACCUSER = "钱多多"
+
+
+def accusation(pv: PV, register: Any) -> Any:
+    """A 检举控告件 against 西山街道 (placed there), registered at 区信访局."""
+    from xinfang.core.idcard import id_check_digit
+    from xinfang.people.services import PetitionerInput
+
+    base = "11010519800101003"
+    return register(
+        purpose="accusation",
+        summary=f"检举西山街道干部{SECRET}",
+        content=f"王某{SECRET}",
+        petitioners=[
+            PetitionerInput(
+                name=ACCUSER, id_number=base + id_check_digit(base), phone="13900001111"
+            )
+        ],
+        accused_unit_ids=[pv.sibling.pk],
+        place_code="110105002",
+    )
+
+
+def test_accusation_never_a_dispute_source(pv: PV, register: Any) -> None:
+    case = accusation(pv, register)
+    with pytest.raises(S.DomainError) as e:
+        S.dispute_create(
+            pv.alice,
+            title="征地补偿纠纷",
+            description="见信访事项",
+            source="petition",
+            parties="群众代表",
+            place_unit=pv.sibling,
+            unit=pv.sibling,
+            risk_level="medium",
+            case=case,
+            petitioners=list(case.petitioners.all()),
+        )
+    assert err(e) == ("检举控告件不能转为矛盾纠纷台账事项，请按检举控告程序办理", "case")
+    assert not Dispute.objects.exists()
+
+
+def test_accusation_never_linked(pv: PV, register: Any) -> None:
+    case = accusation(pv, register)
+    d = pv.dispute(place_unit=pv.sibling, unit=pv.sibling, by=pv.alice)
+    with pytest.raises(S.DomainError) as e:
+        S.dispute_link_case(pv.alice, d, case)
+    assert err(e) == (S.CONFIDENTIAL_SOURCE, "case")
+    d.refresh_from_db()
+    assert d.case is None and not d.petitioners.exists() and "link" not in kinds(d)
+    # Someone who cannot see the case learns nothing more than "not found".
+    with pytest.raises(S.DomainError) as e2:
+        S.dispute_link_case(pv.bob, d, case)
+    assert err(e2) == ("该信访事项不存在或不在您的权限范围内", "case")
+
+
+def test_unit_locked_while_strike_pending(pv: PV) -> None:
+    """uma may not move a pending street item down to her community and approve it herself."""
+    d = pv.pending()
+    ev = DisputeEvent.objects.get(dispute=d, kind="strike_request")
+    assert (ev.data["unit_id"], ev.data["unit"]) == (pv.street.pk, "东湖街道")
+    with pytest.raises(S.DomainError) as e:
+        S.dispute_update(pv.uma, d, unit=pv.community, reason="调整责任单位")
+    assert err(e) == ("事项已报请销号，审核期间不能变更责任单位", "unit")
+    d.refresh_from_db()
+    assert d.unit == pv.street and d.state == DisputeState.PENDING
+    with pytest.raises(S.PermissionDenied):
+        S.dispute_decide_strike(pv.uma, d, True, "同意")
+    # Other facts may still be corrected while pending.
+    S.dispute_update(pv.uma, d, plan="继续回访")
+    assert Dispute.objects.get(pk=d.pk).plan == "继续回访"
+
+
+def test_unit_change_racing_a_strike_request(pv: PV) -> None:
+    d = pv.dispute()
+    stale = Dispute.objects.get(pk=d.pk)  # the edit page, loaded while the item was open
+    S.dispute_add_file(pv.hank, d, evidence_file())
+    S.dispute_request_strike(pv.hank, d, RESOLUTION, EVIDENCE)
+    with pytest.raises(S.ConcurrentChange, match="当前状态：待审核销号"):
+        S.dispute_update(pv.uma, stale, unit=pv.community)
+    assert Dispute.objects.get(pk=d.pk).unit == pv.street
+
+
+def test_decide_refused_when_unit_moved_after_request(pv: PV) -> None:
+    """Defence in depth: a unit changed behind the services' back (admin, SQL) blocks the
+    approval; the item can only be sent back."""
+    d = pv.pending()
+    Dispute.objects.filter(pk=d.pk).update(unit=pv.community)
+    d.refresh_from_db()
+    with pytest.raises(S.DomainError) as e:
+        S.dispute_decide_strike(pv.uma, d, True, "同意")
+    assert e.value.message == (
+        "报请销号后责任单位已由东湖街道变更为东湖社区，不能审核通过；"
+        "请退回，由现责任单位重新报请销号"
+    )
+    d.refresh_from_db()
+    assert d.state == DisputeState.PENDING and "strike" not in kinds(d)
+    S.dispute_decide_strike(pv.uma, d, False, "请重新报请")
+    d.refresh_from_db()
+    assert d.state == DisputeState.OPEN
+
+
+def test_approver_is_the_level_above_on_the_tree(pv: PV) -> None:
+    from xinfang.org.models import Unit, UnitType
+    from xinfang.prevention.policy import approver_unit
+
+    street_item = pv.pending()
+    assert approver_unit(pv.alice, street_item) == pv.office  # 区信访局 serves 示范区
+    assert approver_unit(pv.leo, street_item) == pv.district
+    assert approver_unit(pv.uma, street_item) is None
+    cora = type(pv.hank).objects.get(username="cora")
+    community_item = pv.dispute(place_unit=pv.community, unit=pv.community, by=cora)
+    assert approver_unit(pv.uma, community_item) == pv.street
+    assert approver_unit(pv.leo, community_item) == pv.district
+    # 区信访局 is not above a community: 东湖街道 (its petition office) is the level above.
+    assert approver_unit(pv.alice, community_item) is None
+    # A street's own subordinate petition office never approves the street's items.
+    Unit.objects.filter(pk=pv.street.pk).update(is_petition_office=False)
+    sub = Unit.objects.create(
+        name="东湖街道信访办",
+        unit_type=UnitType.DEPARTMENT,
+        parent=pv.street,
+        is_petition_office=True,
+    )
+    clerk = make_user("clerk", sub, R.CASE_OFFICER, "街道信访办")
+    assert approver_unit(clerk, Dispute.objects.get(pk=street_item.pk)) is None
+    # … but it serves the street: it approves the street's communities' items.
+    assert approver_unit(clerk, Dispute.objects.get(pk=community_item.pk)) == sub
+
+
+def test_idempotency_key_is_the_creators_own(pv: PV) -> None:
+    d = pv.dispute(idempotency_key="k-1")
+    assert pv.dispute(idempotency_key="k-1", title="重发").pk == d.pk
+    with pytest.raises(S.IdempotencyConflict) as e:
+        pv.dispute(idempotency_key="k-1", by=pv.uma)
+    assert err(e) == ("该幂等键已被使用，请为新的登记生成新的幂等键", "idempotency_key")
+    assert Dispute.objects.count() == 1

@@ -54,16 +54,38 @@ def test_detail_visibility(pv: PV, username: str, status: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["", "edit/", "contact/", "request-strike/", "decide-strike/", "files/1/"]
+    ("path", "get", "post"),
+    [
+        ("", 404, 404),  # the page; POST uploads files
+        ("edit/", 404, 404),
+        ("contact/", 405, 404),  # POST only
+        ("request-strike/", 405, 404),
+        ("decide-strike/", 405, 404),
+        ("files/{file}/", 404, 405),  # GET only
+    ],
 )
-def test_other_street_gets_404_everywhere(pv: PV, path: str) -> None:
+def test_other_street_gets_404_everywhere(pv: PV, path: str, get: int, post: int) -> None:
+    """404 for the method each URL accepts (405 is only ever the method it does not)."""
     d = pv.pending()
+    att = d.attachments.get()  # a real file of the item: only the scope can make it a 404
+    url = f"/prevention/disputes/{d.pk}/{path.format(file=att.pk)}"
+    valid = {
+        "idempotency_key": "k-bob",
+        "title": "改",
+        "method": "phone",
+        "person": "李某",
+        "note": "电话沟通，同意调解",
+        "resolution": RES,
+        "evidence": EVI,
+        "decision": "approve",
+    }
     bob = client_for(pv.bob)
-    url = f"/prevention/disputes/{d.pk}/{path}"
-    assert bob.get(url).status_code in (404, 405)
-    assert bob.post(url, {}).status_code in (404, 405)
-    if path == "":
-        assert bob.get(url).status_code == 404
+    assert bob.get(url).status_code == get
+    assert bob.post(url, valid).status_code == post
+    assert client_for(pv.uma).get(url).status_code == (200 if get == 404 else 405)
+    d.refresh_from_db()
+    assert d.state == DisputeState.PENDING and d.title != "改"
+    assert not DisputeEvent.objects.filter(dispute=d, actor=pv.bob).exists()
 
 
 def test_list_scope(pv: PV) -> None:
@@ -322,3 +344,88 @@ def test_print_sheet(pv: PV) -> None:
     d = pv.dispute()
     body = client_for(pv.hank).get(f"/prevention/disputes/{d.pk}/?print=1").content.decode()
     assert "矛盾纠纷排查化解台账" in body and "内部资料" in body and d.number in body
+
+
+# --- 检举控告件: never a dispute source (prefill, form, page, CSV) ----------------------------
+
+SECRET = "挪用扶贫款"
+ACCUSER = "钱多多"
+REFUSED = "检举控告件不能转为矛盾纠纷台账事项，请按检举控告程序办理"
+
+
+def accusation(pv: PV, register: Any) -> Any:
+    """A 检举控告件 against 西山街道 (placed there), registered at 区信访局."""
+    from xinfang.core.idcard import id_check_digit
+    from xinfang.people.services import PetitionerInput
+
+    base = "11010519800101003"
+    return register(
+        purpose="accusation",
+        summary=f"检举西山街道干部{SECRET}",
+        content=f"王某{SECRET}",
+        petitioners=[
+            PetitionerInput(
+                name=ACCUSER, id_number=base + id_check_digit(base), phone="13900001111"
+            )
+        ],
+        accused_unit_ids=[pv.sibling.pk],
+        place_code="110105002",
+    )
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    # alice and leo may read the case (masked): refused with the message; bob (the accused
+    # unit) and hank cannot see it at all: 404, as for any case out of sight.
+    [("alice", 400), ("leo", 400), ("bob", 404), ("hank", 404)],
+)
+def test_accusation_prefill_and_post_refused(
+    pv: PV, register: Any, username: str, status: int
+) -> None:
+    case = accusation(pv, register)
+    user = type(pv.hank).objects.get(username=username)
+    c = client_for(user)
+    url = f"/prevention/disputes/new/?case={case.pk}"
+    r = c.get(url)
+    body = r.content.decode()
+    assert r.status_code == status
+    assert SECRET not in body and ACCUSER not in body and case.number not in body
+    if status == 400:
+        assert REFUSED in body and 'name="case"' not in body
+    form = new_form(
+        pv,
+        place_unit=str(pv.sibling.pk),
+        unit=str(pv.sibling.pk),
+        source="petition",
+        risk_level="medium",
+    )
+    r = c.post(url, form)
+    assert r.status_code == status
+    body = r.content.decode()
+    assert SECRET not in body and ACCUSER not in body and case.number not in body
+    if status == 400:
+        assert REFUSED in body and "东湖社区拆迁补偿纠纷" in body  # the typed input is kept
+    r = c.post("/prevention/disputes/new/", {**form, "case": str(case.pk)})
+    assert r.status_code == status
+    assert not Dispute.objects.exists()
+
+
+def test_accusation_never_reaches_the_accused_through_the_register(pv: PV, register: Any) -> None:
+    """A dispute at the accused street: the case cannot be linked, so bob's page, list and
+    CSV never name the accuser or the case."""
+    case = accusation(pv, register)
+    d = pv.dispute(title="征地补偿纠纷", place_unit=pv.sibling, unit=pv.sibling, by=pv.alice)
+    with pytest.raises(S.DomainError, match=REFUSED):
+        S.dispute_link_case(pv.alice, d, case)
+    bob = client_for(pv.bob)
+    for url in (
+        f"/prevention/disputes/{d.pk}/",
+        f"/prevention/disputes/{d.pk}/?print=1",
+        "/prevention/disputes/",
+        "/prevention/disputes/export.csv",
+    ):
+        r = bob.get(url)
+        assert r.status_code == 200, url
+        body = r.getvalue().decode()  # the CSV is streamed
+        assert "征地补偿纠纷" in body or d.number in body, url
+        assert ACCUSER not in body and SECRET not in body and case.number not in body, url

@@ -66,6 +66,33 @@ def test_case_officer_of_the_serving_office_may_appoint(world: Any) -> None:
         I.informant_add(world.alice, user=user, unit=world.street)
 
 
+def test_staff_of_another_unit_cannot_be_appointed(world: Any, register: Any) -> None:
+    """An accused street's head must not hide an accusation from the office's case officer by
+    giving her a 信息员 post in the street (cases.confidential hides it from any post there)."""
+    from xinfang.cases.policy import cases_visible_to
+
+    case = register(
+        purpose="accusation",
+        summary="检举东湖街道干部",
+        content="x",
+        accused_unit_ids=[world.street.pk],
+    )
+    assert cases_visible_to(world.alice).filter(pk=case.pk).exists()
+    for by, user in ((world.uma, world.alice), (world.uma, world.leo), (world.leo, world.bob)):
+        with pytest.raises(DomainError) as exc:
+            I.informant_add(by, user=user, unit=world.community)
+        assert exc.value.message == I.ELSEWHERE and exc.value.field == "user"
+    assert not Informant.objects.exists()
+    alice = User.objects.get(pk=world.alice.pk)
+    assert cases_visible_to(alice).filter(pk=case.pk).exists()
+    # staff of the unit itself or below, and informant-only accounts, may be appointed
+    cora = User.objects.get(username="cora")
+    assert I.informant_add(world.uma, user=cora, unit=world.community).pk
+    assert I.informant_add(world.uma, user=world.hank, unit=world.street).pk
+    net = make_net(world)  # wang: 信息员 of 西山街道 only
+    assert I.informant_add(world.leo, user=net.wang, unit=world.community).pk
+
+
 def test_bad_phone_is_refused(world: Any) -> None:
     user = User.objects.create_user("sun", password="Xf-test-pass-1")
     with pytest.raises(DomainError) as exc:
@@ -205,6 +232,39 @@ def test_someone_elses_client_key_is_refused(world: Any) -> None:
     assert exc.value.field == "client_key"
 
 
+def test_client_key_taken_by_someone_else_in_a_race_is_refused(
+    world: Any, monkeypatch: Any
+) -> None:
+    """The pre-check finds no report; another informant files one with the same key before
+    the insert; the IntegrityError fallback must not hand that report to this user."""
+    net = make_net(world)
+    real = I.active_informant_for
+    raced: list[Any] = []
+
+    def racing(user: Any, unit: Any) -> Any:
+        if not raced:
+            raced.append(None)
+            raced.append(
+                I.report_submit(
+                    net.wang,
+                    unit=world.sibling,
+                    urgency="routine",
+                    title="西山",
+                    text="情况",
+                    client_key="race",
+                )
+            )
+        return real(user, unit)
+
+    monkeypatch.setattr(I, "active_informant_for", racing)
+    with pytest.raises(DomainError) as exc:
+        urgent(world, net.ivan, client_key="race")
+    assert exc.value.field == "client_key"
+    assert raced[1] is not None
+    owners = list(InformantReport.objects.values_list("informant__user", flat=True))
+    assert owners == [net.wang.pk]
+
+
 def test_staff_sms_logs_a_masked_number(world: Any, caplog: Any) -> None:
     net = make_net(world)
     with caplog.at_level(logging.INFO, logger="xinfang.notify.messages"):
@@ -292,7 +352,22 @@ def test_informant_sees_only_own_reports(world: Any) -> None:
 # --- escalation ----------------------------------------------------------------------------
 
 
+def _ladder(world: Any) -> None:
+    """领导 at 东湖社区 and 东湖街道: the ladder is 东湖社区 → 东湖街道 → 示范区 (root, leo)."""
+    make_user("shequ_ld", world.community, R.LEADER, "社区书记")
+    make_user("jiedao_ld", world.street, R.LEADER, "街道书记")
+
+
+def _steps(report: Any) -> list[Any]:
+    return list(
+        InformantReportEvent.objects.filter(report=report, kind="escalate")
+        .order_by("at", "id")
+        .values_list("data__step", flat=True)
+    )
+
+
 def test_unacknowledged_urgent_reports_escalate_once_per_step(world: Any) -> None:
+    _ladder(world)
     net = make_net(world)
     t0 = timezone.now() - dt.timedelta(hours=2)
     r = urgent(world, net.ivan, at=t0)
@@ -300,15 +375,63 @@ def test_unacknowledged_urgent_reports_escalate_once_per_step(world: Any) -> Non
     assert I.urgent_unacknowledged(t0 + dt.timedelta(minutes=31)) == 1
     assert I.urgent_unacknowledged(t0 + dt.timedelta(minutes=40)) == 0  # same step
     assert I.urgent_unacknowledged(t0 + dt.timedelta(minutes=61)) == 1  # next step
-    steps = list(
-        InformantReportEvent.objects.filter(report=r, kind="escalate").values_list(
-            "data__step", flat=True
-        )
+    assert _steps(r) == [1, 2]
+    units = list(
+        InformantReportEvent.objects.filter(report=r, kind="escalate")
+        .order_by("at", "id")
+        .values_list("data__unit", flat=True)
     )
-    assert steps == [1, 2]
-    assert Notification.objects.filter(kind="urgent_report", recipient=world.leo).count() == 2
+    assert units == [world.street.pk, world.district.pk]
+    assert Notification.objects.filter(kind="urgent_report", recipient=world.leo).count() == 1
     I.report_acknowledge(world.leo, r)
     assert I.urgent_unacknowledged(t0 + dt.timedelta(minutes=95)) == 0
+
+
+def test_escalation_stops_at_the_root_then_reminds_daily(world: Any) -> None:
+    """A weekend with cron every 30 minutes: one escalation to the root, then a daily reminder
+    (was 96 escalations, each an e-mail and an SMS to leo)."""
+    net = make_net(world)  # no leader below the district: the first step is the root
+    t0 = timezone.now() - dt.timedelta(days=2)
+    r = urgent(world, net.ivan, at=t0)
+    sent = sum(I.urgent_unacknowledged(t0 + dt.timedelta(minutes=30 * k)) for k in range(1, 97))
+    assert sent == 2  # step 1 (the root) + one reminder a day later
+    events = list(InformantReportEvent.objects.filter(report=r, kind="escalate").order_by("at"))
+    assert [e.data["final"] for e in events] == [True, True]
+    assert [e.data["reminder"] for e in events] == [False, True]
+    assert events[1].at - events[0].at == dt.timedelta(days=1)
+    assert Notification.objects.filter(kind="urgent_report", recipient=world.leo).count() == 2
+
+
+def test_a_missed_run_climbs_one_level_not_to_the_root(world: Any) -> None:
+    _ladder(world)
+    net = make_net(world)
+    t0 = timezone.now() - dt.timedelta(hours=5)
+    r = urgent(world, net.ivan, at=t0)
+    # the first run after a 3-hour outage alerts the first level above, not the root
+    assert I.urgent_unacknowledged(t0 + dt.timedelta(hours=3)) == 1
+    assert I.urgent_unacknowledged(t0 + dt.timedelta(hours=3, minutes=10)) == 0
+    ev = InformantReportEvent.objects.get(report=r, kind="escalate")
+    assert ev.data["step"] == 1 and ev.data["unit"] == world.street.pk and not ev.data["final"]
+    assert not Notification.objects.filter(kind="urgent_report", recipient=world.leo).exists()
+    assert I.urgent_unacknowledged(t0 + dt.timedelta(hours=3, minutes=30)) == 1
+    assert _steps(r) == [1, 2]
+
+
+def test_max_steps_parameter_ends_the_ladder(world: Any) -> None:
+    from xinfang.prevention.models import WarningRule
+
+    rule = WarningRule.objects.get(code="informant_urgent")
+    rule.params = {**(rule.params or {}), "max_steps": 1}
+    rule.save()
+    _ladder(world)
+    net = make_net(world)
+    t0 = timezone.now() - dt.timedelta(hours=5)
+    r = urgent(world, net.ivan, at=t0)
+    for k in range(1, 9):
+        I.urgent_unacknowledged(t0 + dt.timedelta(minutes=30 * k))
+    assert _steps(r) == [1]
+    ev = InformantReportEvent.objects.get(report=r, kind="escalate")
+    assert ev.data["final"] and ev.data["unit"] == world.street.pk
 
 
 def test_escalate_command(world: Any) -> None:

@@ -90,6 +90,16 @@ def test_add_and_end_through_the_page(world: Any) -> None:
     assert not row.is_active
 
 
+def test_staff_of_another_unit_is_refused_on_the_page(world: Any) -> None:
+    r = client_for(world.uma).post(
+        "/prevention/informants/",
+        {"action": "add", "username": "alice", "unit": world.community.pk},
+    )
+    body = r.content.decode()
+    assert r.status_code == 400 and I.ELSEWHERE in body and 'value="alice"' in body
+    assert not Informant.objects.exists()
+
+
 def test_bob_cannot_manage_or_see_donghu_informants(world: Any) -> None:
     net = make_net(world)
     row = Informant.objects.get(user=net.ivan)

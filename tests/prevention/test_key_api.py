@@ -128,3 +128,23 @@ def test_dashboard_api(world: World, pv: Any) -> None:
     assert hank.get("/prevention/dashboard").json()["key_persons"] is None
     assert hank.get("/prevention/dashboard", unit_id=world.sibling.pk).status_code == 404
     assert token_client(world.sam).get("/prevention/dashboard").status_code == 404
+
+
+def test_list_requests_are_audited_without_search_words(world: World) -> None:
+    """Review finding 15: one ``keyperson_view`` row per list request, no search words."""
+    kw = build(world)
+    flag(kw)
+    api = token_client(world.alice)
+    before = AuditEntry.objects.filter(action="keyperson_view", detail__list=True).count()
+    r = api.get("/prevention/keys/persons", q="张三", review_overdue="true")
+    assert r.status_code == 200
+    assert api.get("/prevention/keys/groups").status_code == 200
+    rows = list(
+        AuditEntry.objects.filter(action="keyperson_view", detail__list=True).order_by("seq")
+    )
+    assert len(rows) == before + 2
+    person, group = rows[-2:]
+    assert person.object_type == "keyperson" and group.object_type == "keygroup"
+    assert person.detail["via"] == "api" and person.detail["count"] == r.json()["count"]
+    assert person.detail["filters"]["review_overdue"] is True
+    assert "张三" not in str(person.detail) and "张三" not in person.summary

@@ -169,9 +169,15 @@ def test_detail_actions(world: World) -> None:
     assert c.post(url, edit).status_code == 302
     kp.refresh_from_db()
     assert kp.plan == "改为每两周走访"
-    # uma may not edit: 403 with the message
-    denied = as_(world.uma).post(url, edit)
-    assert denied.status_code in (400, 403)
+    # uma (the unit head: reads and logs contacts) may not edit: 403 with the message, and the
+    # plan is unchanged — not a form error (400) on choices she is not offered
+    denied = as_(world.uma).post(url, {**edit, "plan": "单位负责人改的措施"})
+    assert denied.status_code == 403
+    assert (
+        "只有责任单位所属范围内的领导、办案员可以登记或变更重点人员/群体" in denied.content.decode()
+    )
+    kp.refresh_from_db()
+    assert kp.plan == "改为每两周走访"
     r = c.post(url, {"op": "remove", "reason": ""})
     assert r.status_code == 400 and "请填写撤销原因" in r.content.decode()
     assert c.post(url, {"op": "remove", "reason": "已稳定"}).status_code == 302
@@ -223,3 +229,89 @@ def test_unit_head_cannot_add(world: World) -> None:
     for url in ("/prevention/keys/person/new/", "/prevention/keys/group/new/"):
         r = c.get(url)
         assert r.status_code == 403 and "只有领导、办案员可以登记" in r.content.decode()
+
+
+# --- review findings 6 and 15 ------------------------------------------------------------------
+
+
+def test_key_person_without_unit_only_for_the_district_office_and_its_leaders(
+    world: World,
+) -> None:
+    """A flag from before issue 10 has no 责任单位: the district's office (办案员, 领导) and the
+    district's 领导 read it; a street's leader — also of a street that is a petition office —
+    and the staff of a street office do not; nor does another district's office."""
+    from tests.conftest import make_user
+    from xinfang.org import roles as R
+    from xinfang.org.models import Unit, UnitType
+    from xinfang.prevention import policy
+
+    kw = build(world)
+    kp = KeyPerson.objects.create(
+        petitioner=kw.person, reason="多次越级", since=dt.date(2026, 1, 1), added_by=world.alice
+    )
+    assert kp.unit_id is None
+    director = make_user("director", world.office, R.LEADER, "局长")
+    xleader = make_user("xleader", world.sibling, R.LEADER, "西山领导")
+    street_officer = make_user("stoff", world.street, R.CASE_OFFICER, "街道办案员")
+    other_root = Unit.objects.create(
+        name="邻区", unit_type=UnitType.DISTRICT, division_code="110106"
+    )
+    other_office = Unit.objects.create(
+        name="邻区信访局", unit_type=UnitType.DEPARTMENT, parent=other_root, is_petition_office=True
+    )
+    foreign = make_user("foreign", other_office, R.CASE_OFFICER, "邻区办案员")
+    url = f"/prevention/keys/person/{kp.pk}/"
+    for user in (world.alice, world.leo, director):
+        assert policy.key_persons_visible_to(user).filter(pk=kp.pk).exists(), user
+        assert policy.may_read_key_subject(user, kp), user
+        assert as_(user).get(url).status_code == 200, user
+    for user in (xleader, kw.sue, street_officer, foreign):
+        assert not policy.key_persons_visible_to(user).filter(pk=kp.pk).exists(), user
+        assert not policy.may_read_key_subject(user, kp), user
+        assert as_(user).get(url).status_code == 404, user
+        assert url not in as_(user).get("/prevention/keys/").content.decode(), user
+    # flagged from the admin by an account with no post: the district office still reads it
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_user("root", password="x", is_staff=True)
+    kp.added_by = admin
+    kp.save(update_fields=["added_by"])
+    assert policy.key_persons_visible_to(world.alice).filter(pk=kp.pk).exists()
+    assert not policy.key_persons_visible_to(xleader).filter(pk=kp.pk).exists()
+    # once the office gives it a 责任单位, the usual scope rules apply
+    KeyPerson.objects.filter(pk=kp.pk).update(unit=world.sibling)
+    assert as_(xleader).get(url).status_code == 200
+
+
+def _list_rows() -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(action="keyperson_view", detail__list=True).order_by("seq")
+    )
+
+
+def test_every_list_request_is_audited_without_search_words(world: World) -> None:
+    kw = build(world)
+    flag(kw)
+    c = as_(world.alice)
+    before = len(_list_rows())
+    page = c.get("/prevention/keys/", {"q": "张三", "status": "active"})
+    assert page.status_code == 200 and "张三" in page.content.decode()
+    rows = _list_rows()
+    assert len(rows) == before + 1
+    row = rows[-1]
+    assert row.actor_id == world.alice.pk and row.object_type == "keyperson"
+    assert row.detail["count"] == 1 and row.detail["via"] == "page"
+    assert row.detail["filters"]["status"] == "active"
+    assert "张三" not in str(row.detail) and "张三" not in row.summary
+    assert "2字" in row.detail["filters"]["q"]
+    part = c.get(
+        "/prevention/keys/", {"tab": "group"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    )
+    assert part.status_code == 200
+    rows = _list_rows()
+    assert len(rows) == before + 2
+    assert rows[-1].object_type == "keygroup" and rows[-1].detail["via"] == "htmx"
+    assert rows[-1].detail["count"] == 0
+    # a refused list (no post for the register) writes nothing
+    assert as_(world.hank).get("/prevention/keys/").status_code == 404
+    assert len(_list_rows()) == before + 2

@@ -112,3 +112,14 @@ def test_a_dispute_links_back_to_the_informant_report(world: World) -> None:
     )
     body = _client(world.leo).get(f"/prevention/disputes/{d.pk}/").content.decode()
     assert f"/prevention/reports/{report.pk}/" in body
+
+
+def test_the_case_page_offers_flagging_a_petitioner_to_key_readers_only(
+    world: World, register: Any
+) -> None:
+    case = register()
+    person = case.petitioners.first()
+    link = f"/prevention/keys/person/new/?petitioner={person.pk}"
+    assert link in _client(world.alice).get(f"/cases/{case.pk}/").content.decode()
+    body = _client(world.rita).get(f"/cases/{case.pk}/").content.decode()
+    assert person.name in body and link not in body

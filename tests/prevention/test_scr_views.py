@@ -179,3 +179,101 @@ def test_only_with_late_filter_and_overdue_first(world: World) -> None:
     overdue = next(r for r in S.open_rounds(dt.date(2026, 10, 14)) if r.rule.cadence == "weekly")
     rows = S.my_pending(cora(), dt.date(2026, 11, 12))
     assert [r.round_id for r in rows][:2] == [overdue.pk, current.pk]
+
+
+# --- review fixes: informants and the register, a refused second report, query count -------
+
+
+def test_informant_submits_without_reading_the_register(world: World, rnd: ScreeningRound) -> None:
+    """An 信息员 of the community may submit its round report but reads no dispute of it: not
+    on the form, not on the submitted card, not on the round page (only counts)."""
+    from tests.prevention._inf_util import make_net
+
+    d = open_dispute(world, cora())
+    ivan = make_net(world).ivan
+    c = client_for(ivan)
+    url = report_url(rnd, world.community.pk)
+    form = c.get(url)
+    body = form.content.decode()
+    assert form.status_code == 200 and "报送排查报告" in body
+    assert d.title not in body and d.number not in body
+    assert c.get(reverse("prevention_dispute", args=[d.pk])).status_code == 404
+    # a crafted change of an open item is refused (the register is not theirs to report on)
+    r = c.post(url, {"n-count": "1", f"change-{d.pk}": "已调解"})
+    assert r.status_code == 400 and "情况变化由本单位工作人员报送" in r.content.decode()
+    r = c.post(url, {"n-count": "1", **row(title="信息员发现的噪音纠纷")})
+    assert r.status_code == 302
+    shown = c.get(url).content.decode()
+    assert "已报送" in shown and "新发现矛盾纠纷 1 件" in shown
+    assert "信息员发现的噪音纠纷" not in shown and d.title not in shown
+    page = c.get(reverse("prevention_round", args=[rnd.pk])).content.decode()
+    assert "信息员发现的噪音纠纷" not in page
+    # staff of the community still read both
+    staff = client_for(cora()).get(url).content.decode()
+    assert "信息员发现的噪音纠纷" in staff
+
+
+def test_refused_second_report_keeps_the_typed_items(world: World, rnd: ScreeningRound) -> None:
+    from tests.conftest import make_user
+    from xinfang.org import roles as R
+
+    d = open_dispute(world, cora())
+    other = make_user("cora2", world.community, R.HANDLER, "柯二")
+    url = report_url(rnd, world.community.pk)
+    assert client_for(cora()).post(url, {"n-count": "1", "nothing_new": "on"}).status_code == 302
+    c = client_for(other)
+    typed = {
+        "n-count": "2",
+        **row(title="第二人发现的拆迁补偿纠纷", parties="拆迁户张三"),
+        **row(1, title="第二条：广场舞噪音", risk_level="low"),
+        f"change-{d.pk}": "双方已达成初步协议",
+    }
+    r = c.post(url, typed)
+    body = r.content.decode()
+    assert r.status_code == 400 and "不能重复报送" in body
+    assert "您填写的内容未能报送" in body
+    assert "第二人发现的拆迁补偿纠纷" in body and "拆迁户张三" in body
+    assert "第二条：广场舞噪音" in body and "双方已达成初步协议" in body
+    assert body.count("登记为矛盾纠纷</button>") == 2
+    assert not Dispute.objects.filter(title="第二人发现的拆迁补偿纠纷").exists()
+    # the button registers that one item (twice posted: one item), linked to the round report
+    post = {
+        "action": "register_item",
+        "form_key": "k1",
+        "n-count": "1",
+        **row(title="第二人发现的拆迁补偿纠纷", parties="拆迁户张三"),
+    }
+    done = c.post(url, post)
+    made = Dispute.objects.get(title="第二人发现的拆迁补偿纠纷")
+    assert done.status_code == 302 and done["Location"].endswith(f"/disputes/{made.pk}/")
+    assert c.post(url, post).status_code == 302
+    assert Dispute.objects.filter(title="第二人发现的拆迁补偿纠纷").count() == 1
+    rep = ScreeningReport.objects.get(round=rnd, unit=world.community)
+    assert made.round_report_id == rep.pk and made.source == "screening"
+    assert made.created_by_id == other.pk
+    # a bad row is shown again with its message, nothing made
+    bad = c.post(url, {**post, "form_key": "k2", "n-0-title": "缺当事人", "n-0-parties": ""})
+    assert bad.status_code == 400 and "缺当事人" in bad.content.decode()
+    assert not Dispute.objects.filter(title="缺当事人").exists()
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_round_detail_queries_do_not_grow_with_units(world: World, n: int) -> None:
+    made = [add_community(world, f"社区{i}", f"u{i}") for i in range(n)]
+    weekly = next(r for r in S.open_rounds(timezone.localdate()) if r.rule.cadence == "weekly")
+    for unit, user in made[:3]:
+        S.report_submit(
+            user,
+            ScreeningReport.objects.get(round=weekly, unit=unit),
+            nothing_new=False,
+            new_items=[item(title=f"{unit.name}停车纠纷")],
+        )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(world.leo)
+    c.get(reverse("prevention_round", args=[weekly.pk]))  # warm the session
+    with CaptureQueriesContext(connection) as q:
+        r = c.get(reverse("prevention_round", args=[weekly.pk]))
+    assert r.status_code == 200 and "社区0停车纠纷" in r.content.decode()
+    assert len(q.captured_queries) <= 15, len(q.captured_queries)

@@ -344,3 +344,165 @@ def test_sweep_command(world: Any, capsys: Any) -> None:
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("warning_sweep", "--date", "15/06/2026")
     assert timezone.now()
+
+
+# --- 检举控告 (review finding 2) ----------------------------------------------------------------
+
+
+def _accusation(register: Any, world: Any, *, days_ago: float, **kw: Any) -> Any:
+    values: dict[str, Any] = {  # the petitioner: 张三 (tests.conftest), the same person each time
+        "purpose": "accusation",
+        "summary": "检举西山街道干部挪用扶贫款",
+        "content": "王某挪用扶贫款",
+        "accused_unit_ids": [world.sibling.pk],
+        "place_code": "110105002",
+        "received_at": timezone.now() - dt.timedelta(days=days_ago),
+    }
+    values.update(kw)
+    return register(**values)
+
+
+def test_repeat_alert_on_an_accusation_stays_with_the_registering_office(
+    world: Any, register: Any
+) -> None:
+    """The place (西山街道) is the accused: the alert is raised at 区信访局, its title, detail and
+    data name no case number, the accused unit and the accused leader neither see it nor are
+    told, and the owner is a leader who is not accused."""
+    from tests.conftest import make_user
+    from xinfang.cases.models import Case
+    from xinfang.notify.models import Notification
+    from xinfang.org import roles as R
+
+    lin = make_user("lin", world.district, R.LEADER, "林")
+    first = _accusation(register, world, days_ago=40, accused_person_ids=[world.leo.pk])
+    Case.objects.filter(pk=first.pk).update(
+        status="closed", closed_at=timezone.now() - dt.timedelta(days=20)
+    )
+    again = register(
+        purpose="accusation",
+        summary="再次检举",
+        content="仍未处理",
+        accused_unit_ids=[world.sibling.pk],
+        accused_person_ids=[world.leo.pk],
+        place_code="110105002",
+        received_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    warning_sweep(timezone.localdate())
+    a = Alert.objects.get(rule="repeat_after_close")
+    assert a.case == again and a.unit == world.office
+    for text in (a.title, a.detail, str(a.data)):
+        assert first.number not in text and again.number not in text
+    assert "earlier_number" not in a.data and a.title.startswith("检举控告件")
+    assert a.owner == lin  # leo, the first leader over the office, is accused
+    # the accused unit and the accused leader: not in the list, 404 on the page and the API
+    for user in (world.bob, world.leo):
+        c = _client(user)
+        assert c.get(f"/prevention/alerts/{a.pk}/").status_code == 404, user
+        assert f"/prevention/alerts/{a.pk}/" not in c.get("/prevention/alerts/").content.decode()
+        assert token_client(user).get(f"/prevention/alerts/{a.pk}").status_code == 404
+    told = set(
+        Notification.objects.filter(kind="alert", url=f"/prevention/alerts/{a.pk}/").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert "alice" in told and "lin" in told and not told & {"leo", "bob"}
+    assert not Notification.objects.filter(title__contains=again.number, kind="alert").exists()
+    # the office reads it, with links to both cases and the summary masked
+    body = _client(world.alice).get(f"/prevention/alerts/{a.pk}/").content.decode()
+    assert again.number in body and first.number in body
+    assert "挪用扶贫款" not in body and "【检举控告件，内容保密】" in body
+    # nor may the alert be handed to the accused
+    with pytest.raises(DomainError, match="负责人须为"):
+        alert_assign(world.alice, a, world.leo)
+
+
+def test_repeat_after_an_earlier_accusation_names_no_earlier_number(
+    world: Any, register: Any
+) -> None:
+    """An ordinary petition from someone whose earlier case was an accusation: the link between
+    the two is itself confidential — raised at the office, the earlier number nowhere."""
+    from xinfang.cases.models import Case
+
+    first = _accusation(register, world, days_ago=40)
+    Case.objects.filter(pk=first.pk).update(
+        status="closed", closed_at=timezone.now() - dt.timedelta(days=20)
+    )
+    again = register(
+        summary="反映道路破损",
+        place_code="110105002",
+        received_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    warning_sweep(timezone.localdate())
+    a = Alert.objects.get(rule="repeat_after_close")
+    assert a.case == again and a.unit == world.office
+    assert first.number not in a.title + a.detail and "earlier_number" not in a.data
+    assert _client(world.bob).get(f"/prevention/alerts/{a.pk}/").status_code == 404
+
+
+def test_deadline_alert_of_an_accusation_is_neutral_and_at_the_office(
+    world: Any, register: Any
+) -> None:
+    from xinfang.cases.models import Deadline
+
+    case = _accusation(register, world, days_ago=0.05)
+    Deadline.objects.filter(case=case).delete()
+    today = timezone.localdate()
+    Deadline.objects.create(
+        case=case, kind="accept", started_on=today, due_on=today + dt.timedelta(days=1)
+    )
+    warning_sweep(today)
+    a = Alert.objects.get(rule="case_near_deadline")
+    assert a.unit == world.office and case.number not in a.title
+    assert a.title.startswith("检举控告件")
+
+
+def test_group_cluster_led_by_an_accusation_is_raised_at_the_office(
+    world: Any, register: Any
+) -> None:
+    from xinfang.cases.models import Case
+    from xinfang.people.models import PetitionerGroup
+
+    g = PetitionerGroup.objects.create(name="某村村民")
+    cases = [_accusation(register, world, days_ago=d) for d in (10, 5, 1)]
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(group=g)
+    warning_sweep(timezone.localdate())
+    a = Alert.objects.get(rule="group_cluster")
+    assert a.unit == world.office
+    assert _client(world.bob).get(f"/prevention/alerts/{a.pk}/").status_code == 404
+
+
+def test_alert_guard_and_page_never_leak_a_case_number_the_reader_may_not_see(
+    world: Any, register: Any
+) -> None:
+    """Defence in depth, for alerts raised before the fix: an alert at the accused street about
+    an accusation is hidden from its staff; an alert about an ordinary case they may not open
+    stays visible (place-based), but the page and the API print the earlier number only to
+    those who may see that case."""
+    secret = _accusation(register, world, days_ago=1)
+    old = _alert(world, unit=world.sibling, case=secret, title="旧预警", rule="repeat_after_close")
+    assert _client(world.bob).get(f"/prevention/alerts/{old.pk}/").status_code == 404
+    assert old.pk not in [
+        i["id"] for i in token_client(world.bob).get("/prevention/alerts").json()["items"]
+    ]
+    plain = register(summary="反映道路破损")  # registered at the office: bob may not open it
+    data = {
+        "earlier_case_id": secret.pk,
+        "earlier_number": secret.number,
+        "days_after_close": 5,
+        "within_days": 180,
+        "case_numbers": [secret.number, plain.number],
+    }
+    shown = _alert(
+        world, unit=world.sibling, case=plain, title="旧格式", rule="repeat_after_close", data=data
+    )
+    page = _client(world.bob).get(f"/prevention/alerts/{shown.pk}/")
+    assert page.status_code == 200 and secret.number not in page.content.decode()
+    got = token_client(world.bob).get(f"/prevention/alerts/{shown.pk}").json()["data"]
+    assert "earlier_number" not in got and got["case_numbers"] == []
+    got = token_client(world.alice).get(f"/prevention/alerts/{shown.pk}").json()["data"]
+    assert got["earlier_number"] == secret.number
+    assert sorted(got["case_numbers"]) == sorted([secret.number, plain.number])
+    assert (
+        secret.number
+        in _client(world.alice).get(f"/prevention/alerts/{shown.pk}/").content.decode()
+    )

@@ -271,3 +271,58 @@ def test_concurrent_sweeps_raise_once(world: Any) -> None:
     assert sum(results) == 2
     assert Alert.objects.filter(rule="spike_place").count() == 1
     assert Alert.objects.filter(rule="group_cluster").count() == 1
+
+
+# --- a catch-up sweep for a past day (review finding 13) ---------------------------------------
+
+
+def test_backdated_sweep_stamps_its_day_and_the_forecast_counts_that_week(
+    world: Any, register: Any
+) -> None:
+    """``warning_sweep(as_of=past)`` raises at the start of that day (Beijing), not now — the
+    alert belongs to that week's 预测预报, not this week's; a per-case alert is never stamped
+    before the case it is about."""
+    from django.utils import timezone
+
+    from tests.prevention._warn_util import TZ
+    from xinfang.prevention.warning import forecast_for, parse_week
+
+    _only("spike_place")
+    _weekly_baseline_then(world, 9)
+    warning_sweep(AS_OF)
+    a = Alert.objects.get(rule="spike_place")
+    assert a.raised_at == dt.datetime(2026, 6, 15, tzinfo=TZ)
+    assert a.events.get(kind="raise").at == a.raised_at
+    assert forecast_for(world.district, parse_week("2026-W25")).alerts_total == 1  # 6月15日–21日
+    now = timezone.localdate()
+    this_week = now - dt.timedelta(days=now.weekday())
+    assert forecast_for(world.district, this_week).alerts_total == 0
+    # the repeat rule's catch-up: the case came in at noon of the swept day
+    WarningRule.objects.update(is_active=False)
+    WarningRule.objects.filter(code="repeat_after_close").update(is_active=True)
+    person = Petitioner.objects.create(name="王五")
+    (old,) = bulk_cases(
+        world,
+        [AS_OF - dt.timedelta(days=60)],
+        status=Status.CLOSED,
+        closed_at=dt.datetime(2026, 5, 1, 9, tzinfo=TZ),
+    )
+    (new,) = bulk_cases(world, [AS_OF])
+    CasePetitioner.objects.create(case=old, petitioner=person)
+    CasePetitioner.objects.create(case=new, petitioner=person)
+    warning_sweep(AS_OF)
+    r = Alert.objects.get(rule="repeat_after_close")
+    assert r.raised_at == new.received_at == dt.datetime(2026, 6, 15, 12, tzinfo=TZ)
+    # today's sweep still stamps now
+    other = Petitioner.objects.create(name="赵六")
+    (old2,) = bulk_cases(
+        world, [now - dt.timedelta(days=30)], status=Status.CLOSED, closed_at=timezone.now()
+    )
+    (new2,) = bulk_cases(world, [now])
+    CasePetitioner.objects.create(case=old2, petitioner=other)
+    CasePetitioner.objects.create(case=new2, petitioner=other)
+    Case.objects.filter(pk=old2.pk).update(closed_at=timezone.now() - dt.timedelta(days=3))
+    before = timezone.now()
+    warning_sweep(now)
+    today_alert = Alert.objects.get(rule="repeat_after_close", case=new2)
+    assert before <= today_alert.raised_at <= timezone.now()

@@ -127,7 +127,41 @@ def _name(user: Any) -> str | None:
     return None if user is None else str(user.get_full_name() or user.username)
 
 
-def out(a: Alert, rules: dict[str, str] | None = None) -> dict[str, Any]:
+CaseRefs = tuple[set[int], set[str]]
+
+
+def case_refs(user: Any, alerts: list[Alert]) -> CaseRefs:
+    """Of the cases the alerts' data name (a repeat's earlier case, a cluster's numbers), those
+    ``user`` may see: two queries for a page."""
+    from xinfang.cases.policy import cases_visible_to
+
+    ids = {int(i) for a in alerts if (i := (a.data or {}).get("earlier_case_id"))}
+    numbers = {str(n) for a in alerts for n in (a.data or {}).get("case_numbers") or ()}
+    visible = cases_visible_to(user)
+    seen_ids = set(visible.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    seen_numbers = (
+        set(visible.filter(number__in=numbers).values_list("number", flat=True))
+        if numbers
+        else set()
+    )
+    return seen_ids, seen_numbers
+
+
+def _shown_data(data: dict[str, Any], refs: CaseRefs | None) -> dict[str, Any]:
+    """The alert's data without its log, and without the case numbers the reader may not see
+    (``refs`` None: none at all) — a 检举控告 number must not reach the accused."""
+    shown = {k: v for k, v in data.items() if k != "log"}
+    seen_ids, seen_numbers = refs if refs is not None else (set(), set())
+    if "earlier_case_id" in shown and shown["earlier_case_id"] not in seen_ids:
+        shown.pop("earlier_number", None)
+    if "case_numbers" in shown:
+        shown["case_numbers"] = [n for n in shown["case_numbers"] or () if n in seen_numbers]
+    return shown
+
+
+def out(
+    a: Alert, rules: dict[str, str] | None = None, refs: CaseRefs | None = None
+) -> dict[str, Any]:
     rules = rules if rules is not None else dict(WarningRule.objects.values_list("code", "name"))
     return {
         "id": a.pk,
@@ -141,7 +175,7 @@ def out(a: Alert, rules: dict[str, str] | None = None) -> dict[str, Any]:
         "unit": a.unit.name,
         "title": a.title,
         "detail": a.detail,
-        "data": {k: v for k, v in (a.data or {}).items() if k != "log"},
+        "data": _shown_data(a.data or {}, refs),
         "owner": _name(a.owner),
         "owner_id": a.owner_id,
         "raised_at": a.raised_at,
@@ -158,6 +192,10 @@ def out(a: Alert, rules: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 RELATED = ("unit", "owner", "acknowledged_by", "closed_by")
+
+
+def _out_for(request: HttpRequest, alert: Alert) -> dict[str, Any]:
+    return out(alert, refs=case_refs(current_user(request), [alert]))
 
 
 def _alert_or_404(request: HttpRequest, pk: int) -> Alert:
@@ -198,11 +236,13 @@ def alerts_list(request: HttpRequest, filters: Query[AlertQuery]) -> Any:
     paginator = Paginator(qs, filters.page_size)
     page = paginator.get_page(filters.page)
     rules = dict(WarningRule.objects.values_list("code", "name"))
+    rows = list(page.object_list)
+    refs = case_refs(user, rows)
     return {
         "count": paginator.count,
         "page": page.number,
         "page_size": filters.page_size,
-        "items": [out(a, rules) for a in page.object_list],
+        "items": [out(a, rules, refs) for a in rows],
     }
 
 
@@ -213,7 +253,7 @@ def alerts_list(request: HttpRequest, filters: Query[AlertQuery]) -> Any:
     operation_id="prevention_alerts_detail",
 )
 def alerts_detail(request: HttpRequest, alert_id: int) -> Any:
-    return out(_alert_or_404(request, alert_id))
+    return _out_for(request, _alert_or_404(request, alert_id))
 
 
 @router.post(
@@ -226,7 +266,7 @@ def alerts_detail(request: HttpRequest, alert_id: int) -> Any:
 def alerts_acknowledge(request: HttpRequest, alert_id: int, body: AckIn) -> Any:
     alert = _alert_or_404(request, alert_id)
     W.alert_acknowledge(current_user(request), alert, body.note)
-    return out(Alert.objects.select_related(*RELATED).get(pk=alert.pk))
+    return _out_for(request, Alert.objects.select_related(*RELATED).get(pk=alert.pk))
 
 
 @router.post(
@@ -239,7 +279,7 @@ def alerts_acknowledge(request: HttpRequest, alert_id: int, body: AckIn) -> Any:
 def alerts_close(request: HttpRequest, alert_id: int, body: CloseIn) -> Any:
     alert = _alert_or_404(request, alert_id)
     W.alert_close(current_user(request), alert, body.outcome)
-    return out(Alert.objects.select_related(*RELATED).get(pk=alert.pk))
+    return _out_for(request, Alert.objects.select_related(*RELATED).get(pk=alert.pk))
 
 
 @router.post(
@@ -262,7 +302,7 @@ def alerts_assign(request: HttpRequest, alert_id: int, body: AssignIn) -> Any:
         if exc.field == "owner":
             exc.field = "owner_id"
         raise
-    return out(Alert.objects.select_related(*RELATED).get(pk=alert.pk))
+    return _out_for(request, Alert.objects.select_related(*RELATED).get(pk=alert.pk))
 
 
 @router.get(
@@ -287,6 +327,7 @@ def forecast(request: HttpRequest, filters: Query[ForecastQuery]) -> Any:
     monday = W.parse_week(filters.week)
     fc = W.forecast_for(unit, monday, policy.alerts_visible_to(user))
     rules = dict(WarningRule.objects.values_list("code", "name"))
+    spike_refs = case_refs(user, fc.spikes)
     return {
         "unit_id": unit.pk,
         "unit": unit.name,
@@ -308,7 +349,7 @@ def forecast(request: HttpRequest, filters: Query[ForecastQuery]) -> Any:
             }
             for r in fc.by_rule
         ],
-        "spikes": [out(a, rules) for a in fc.spikes],
+        "spikes": [out(a, rules, spike_refs) for a in fc.spikes],
         "urgent_reports": [
             {
                 "id": r.pk,

@@ -238,10 +238,23 @@ def _filtered(rows: QuerySet[Any], f: KeyQuery, *, person: bool) -> QuerySet[Any
     return rows.order_by("removed_at", "review_on", "-since", "-pk")
 
 
-def _page(rows: QuerySet[Any], f: KeyQuery) -> dict[str, Any]:
+def _page(
+    rows: QuerySet[Any], f: KeyQuery, *, user: Any, tab: str, request: HttpRequest
+) -> dict[str, Any]:
+    """One page of the register, and its ``keyperson_view`` audit row (no search words)."""
+    from xinfang.prevention.key_views import record_list_view
+
     today = timezone.localdate()
     paginator = Paginator(rows, f.page_size)
     page = paginator.get_page(f.page)
+    record_list_view(
+        user,
+        tab=tab,
+        count=paginator.count,
+        filters={**f.model_dump(), "page": page.number},
+        via="api",
+        request=request,
+    )
     return {
         "count": paginator.count,
         "page": page.number,
@@ -302,7 +315,8 @@ def _update_fields(body: UpdateIn) -> dict[str, Any]:
 )
 def key_persons_list(request: HttpRequest, filters: Query[KeyQuery]) -> Any:
     user = _gate(request)
-    return _page(_filtered(_persons(user), filters, person=True), filters)
+    rows = _filtered(_persons(user), filters, person=True)
+    return _page(rows, filters, user=user, tab="person", request=request)
 
 
 @router.get(
@@ -416,7 +430,8 @@ def _contact(user: Any, subject: Any, body: ContactIn, request: HttpRequest) -> 
 )
 def key_groups_list(request: HttpRequest, filters: Query[KeyQuery]) -> Any:
     user = _gate(request)
-    return _page(_filtered(_groups(user), filters, person=False), filters)
+    rows = _filtered(_groups(user), filters, person=False)
+    return _page(rows, filters, user=user, tab="group", request=request)
 
 
 @router.get(

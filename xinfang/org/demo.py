@@ -385,5 +385,5 @@ def load_demo(
         load_reception(org)  # 值班领导, a 领导接待日 with bookings, a 包案 case (xinfang.reception)
         from xinfang.prevention.demo import load_prevention
 
-        load_prevention(org)  # 预防排查: informants, the register, rounds, alerts (xinfang.prevention)
+        load_prevention(org)  # 预防排查: informants, register, rounds, alerts
     return org, summary

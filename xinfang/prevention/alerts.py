@@ -76,12 +76,30 @@ def _unit_recipients(unit: Unit) -> list[Any]:
     return found
 
 
-def alert_recipients(unit: Unit, owner: Any = None) -> list[Any]:
-    """The owner, the leaders over the unit and the case officers of the office serving it."""
+def alert_recipients(unit: Unit, owner: Any = None, case: Any = None) -> list[Any]:
+    """The owner, the leaders over the unit and the case officers of the office serving it;
+    for an alert about a 检举控告 ``case``, none of the accused (``accused_user_ids``)."""
     people: dict[int, Any] = {owner.pk: owner} if owner is not None else {}
     for u in _unit_recipients(unit):
         people.setdefault(u.pk, u)
+    if case is not None and case.is_confidential:
+        from xinfang.notify.services import accused_user_ids
+
+        for pk in accused_user_ids(case, people):
+            people.pop(pk, None)
     return list(people.values())
+
+
+def _owner_for_secret(case: Any, unit: Unit, owner: Any) -> Any:
+    """A 检举控告 alert's owner is never one of the accused: else the first leader over the
+    unit who is not, else nobody."""
+    from xinfang.notify.services import accused_user_ids, leaders_over
+
+    if owner is not None and not accused_user_ids(case, [owner.pk]):
+        return owner
+    leaders = list(leaders_over(unit).order_by("id"))
+    barred = accused_user_ids(case, [u.pk for u in leaders])
+    return next((u for u in leaders if u.pk not in barred), None)
 
 
 def default_owner(unit: Unit) -> Any:
@@ -114,6 +132,8 @@ def alert_raise(
         return existing, False
     now = at or timezone.now()
     owner = owner or default_owner(unit)
+    if case is not None and case.is_confidential:
+        owner = _owner_for_secret(case, unit, owner)
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
@@ -140,7 +160,7 @@ def alert_raise(
         from xinfang.notify.services import notify
 
         notify(
-            alert_recipients(unit, owner),
+            alert_recipients(unit, owner, case),
             kind="alert",
             title=f"【{alert.get_severity_display()}预警】{alert.title}",
             body=detail[:500],

@@ -119,14 +119,26 @@ def _short(unit: Any) -> str:
 
 
 def _pending_for_me(user: Any) -> Q | None:
-    """Disputes awaiting a 销号 decision that ``user`` may take (a post strictly above the
-    responsible unit, as ``policy.approver_unit``)."""
+    """Disputes awaiting a 销号 decision that ``user`` may take — the rule of
+    ``policy.approver_unit`` as one filter: a post in a strict ancestor of the responsible unit,
+    or in the petition office serving the responsible unit's parent (区信访局 beside the
+    district's streets and departments)."""
+    from xinfang.prevention.alerts import office_for
+
     cond: Q | None = None
-    for p in posts_of(user):
-        if p.role not in policy.APPROVERS:
-            continue
-        scope = p.scope_path or p.unit_path
-        q = Q(unit__path__startswith=scope) & ~Q(unit__path=p.unit_path) & ~Q(unit_id=p.unit_id)
+    posts = [p for p in posts_of(user) if p.role in policy.APPROVERS]
+    units = {
+        u.pk: u
+        for u in Unit.objects.filter(pk__in={p.unit_id for p in posts}).select_related("parent")
+    }
+    for p in posts:
+        q = Q(unit__path__startswith=p.unit_path) & ~Q(unit_id=p.unit_id)
+        unit = units.get(p.unit_id)
+        if unit is not None and unit.is_petition_office and unit.parent_id is not None:
+            parent = unit.parent
+            served = office_for(parent) if parent is not None else None
+            if served is not None and served.pk == unit.pk:
+                q |= Q(unit__parent_id=unit.parent_id) & ~Q(unit_id=unit.pk)
         cond = q if cond is None else cond | q
     return cond
 

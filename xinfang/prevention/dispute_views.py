@@ -317,7 +317,7 @@ def dispute_export(request: HttpRequest) -> StreamingHttpResponse:
 
 def _prefill(request: HttpRequest) -> tuple[dict[str, Any], Any, Any]:
     """Initial values from ``?case=<id>`` (a visible case) or ``?report=<id>`` (a visible
-    informant report); returns (initial, case, report)."""
+    informant report); returns (initial, case, report). A 检举控告件 is ``DomainError``."""
     from xinfang.cases.policy import cases_visible_to
     from xinfang.prevention.policy import informant_reports_visible_to
 
@@ -335,6 +335,7 @@ def _prefill(request: HttpRequest) -> tuple[dict[str, Any], Any, Any]:
         )
         if case is None:
             raise Http404
+        S.check_case_source(case)  # a 检举控告件: nothing of it is copied
         people = list(case.petitioners.all())
         place = None
         if case.place_code:
@@ -399,7 +400,19 @@ def _suggested(form: DisputeForm) -> str:
 @login_required
 def dispute_new(request: HttpRequest) -> HttpResponse:
     _reader(request)
-    initial, case, report = _prefill(request)
+    try:
+        initial, case, report = _prefill(request)
+    except DomainError as exc:
+        # Refused source (检举控告件): the blank form with the message, nothing prefilled.
+        if request.method == "POST":
+            refused = DisputeForm(request.POST, user=request.user)
+            refused.is_valid()
+            refused.add_error(None, exc.message)
+        else:
+            refused = DisputeForm(user=request.user, initial={"headcount": 1})
+            messages.error(request, exc.message)
+        context = {"pv_tab": "disputes", "form": refused, "new": True, **_rubric_context()}
+        return render(request, "prevention/disputes/form.html", context, status=400)
     if request.method == "POST":
         form = DisputeForm(request.POST, user=request.user)
         if form.is_valid():

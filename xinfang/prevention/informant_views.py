@@ -102,7 +102,8 @@ def informant_list(request: HttpRequest) -> HttpResponse:
             status = 403
         except DomainError as exc:
             target = end_form if action == "end" else add_form
-            target.add_error(exc.field if exc.field in target.fields else None, exc.message)
+            field = "username" if exc.field == "user" else exc.field
+            target.add_error(field if field in target.fields else None, exc.message)
         if status == 200:
             status = 400
     form = InformantFilterForm(request.GET or None)

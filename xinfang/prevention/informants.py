@@ -11,8 +11,9 @@
 - :func:`report_acknowledge`, :func:`report_note`, :func:`report_to_dispute`,
   :func:`report_close` — handling; each writes an ``InformantReportEvent``.
 - :func:`urgent_unacknowledged` — urgent reports still unacknowledged after N minutes re-alert
-  the leaders one level further up (once per report and step); ``manage.py informant_escalate``
-  and the ``informant_escalate_task`` run it.
+  the leaders one level further up (one level per run, up to the root or the rule's
+  ``max_steps``, then one reminder a day); ``manage.py informant_escalate`` and the
+  ``informant_escalate_task`` run it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ NOT_MINE = (
     "请选择您负责的村（社区）或单位，填写的内容已保留"
 )
 NO_MANAGE = "只有该单位的负责人、上级领导或服务该单位的信访部门办案员可以{act}信息员"
+ELSEWHERE = "该用户在其他单位任职，不能聘任为本单位信息员；请为信息员单独开设账户"
 OUT_OF_SCOPE = "该报告不在您的职责范围内，不能确认或处置；请联系报告所在单位的上级领导或信访部门"
 
 
@@ -102,6 +104,14 @@ def informant_add(
         raise DomainError("所选单位已停用", field="unit")
     if not user.is_active:
         raise DomainError("该用户已停用，不能聘任为信息员", field="user")
+    # A post of any role in or below a unit hides 检举控告 cases accusing that unit from its
+    # holder (cases.confidential), so an appointment must not reach a staff member of another
+    # unit: only informant-only accounts, or staff of this unit or below, may be appointed.
+    if any(
+        m.role.code != R.INFORMANT and not m.unit.path.startswith(unit.path)
+        for m in Membership.objects.filter(user=user).select_related("unit", "role")
+    ):
+        raise DomainError(ELSEWHERE, field="user")
     phone = clean_line(phone or "").replace(" ", "")
     if phone and (not phone.replace("-", "").isdigit() or not 7 <= len(phone) <= 20):
         raise DomainError("联系电话应为7至20位数字", field="phone")
@@ -329,8 +339,16 @@ def report_submit(
                 _raise_urgent(report, now)
     except IntegrityError:
         if client_key is not None:
-            first = InformantReport.objects.filter(client_key=client_key).first()
+            first = (
+                InformantReport.objects.filter(client_key=client_key)
+                .select_related("informant")
+                .first()
+            )
             if first is not None:
+                if first.informant.user_id != user.pk:
+                    raise DomainError(
+                        "该提交标识已被使用，请刷新页面后重新提交", field="client_key"
+                    ) from None
                 return first
         raise
     return report
@@ -546,38 +564,84 @@ def _leader_unit(unit: Unit) -> Unit:
     return unit
 
 
+MAX_STEPS = 4  # default of the informant_urgent rule's ``max_steps`` parameter
+REMIND_EVERY = dt.timedelta(days=1)
+
+
+def _max_steps() -> int:
+    rule = WarningRule.objects.filter(code=RULE).first()
+    raw = (rule.params or {}).get("max_steps", MAX_STEPS) if rule is not None else MAX_STEPS
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return MAX_STEPS
+
+
+def _leader_unit_above(unit: Unit) -> Unit | None:
+    """The nearest unit strictly above ``unit`` that has leaders (None: ``unit`` is the top)."""
+    from xinfang.notify.services import unit_staff
+
+    node = unit.parent
+    while node is not None:
+        if unit_staff(node, {R.LEADER}).exists():
+            return node
+        node = node.parent
+    return None
+
+
 def urgent_unacknowledged(now: dt.datetime | None = None, minutes: int = 30) -> int:
-    """Urgent reports still 待确认 after each ``minutes``: step k re-alerts the leaders k
-    levels above the unit whose leaders were alerted first (once per report and step).
-    Returns how many escalations were sent."""
+    """Urgent reports still 待确认 re-alert the leaders one level further up, one level per
+    ``minutes``: step k (the last ``escalate`` event's ``data.step`` + 1, due ``minutes`` after
+    the report or the previous step) goes to the leaders of the k-th unit with leaders above the
+    unit whose leaders were alerted first. A missed or late run does not skip levels: each run
+    climbs one level. The ladder ends at the root of the tree, or after the ``max_steps``
+    parameter of the ``informant_urgent`` rule (default 4); after that the last leaders get at
+    most one reminder a day while the report stays 待确认. Returns how many were sent."""
     from xinfang.notify.services import leaders_over, notify
 
     now = now or timezone.now()
     window = dt.timedelta(minutes=minutes)
+    max_steps = _max_steps()
     sent = 0
     rows = InformantReport.objects.filter(
         urgency=Urgency.URGENT, state=InformantReportState.NEW, created_at__lte=now - window
     ).select_related("unit")
     for report in rows:
-        step = int((now - report.created_at) / window)
-        if InformantReportEvent.objects.filter(
-            report=report, kind="escalate", data__step=step
-        ).exists():
+        last = (
+            InformantReportEvent.objects.filter(report=report, kind="escalate")
+            .order_by("-at", "-id")
+            .first()
+        )
+        last_step = int((last.data or {}).get("step") or 0) if last is not None else 0
+        final = last is not None and bool((last.data or {}).get("final"))
+        if last is not None and now - last.at < (REMIND_EVERY if final else window):
             continue
+        step = last_step if final else last_step + 1
         node = _leader_unit(report.unit)
         for _ in range(step):
-            if node.parent is None:
+            up = _leader_unit_above(node)
+            if up is None:
                 break
-            node = node.parent
+            node = up
+        reminder = final
+        final = final or step >= max_steps or _leader_unit_above(node) is None
         people = list(leaders_over(node))
+        waited = int((now - report.created_at).total_seconds() // 60)
+        waited_text = f"{waited}分钟" if waited < 24 * 60 else f"{waited // (24 * 60)}天"
+        if reminder:
+            key = f"informant-remind-{report.pk}-{timezone.localdate(now).isoformat()}"
+            text = f"超过{waited_text}仍未确认，每日提醒{node.name}领导"
+        else:
+            key = f"informant-escalate-{report.pk}-{step}"
+            text = f"超过{waited_text}未确认，已提醒{node.name}领导"
         with transaction.atomic():
             notify(
                 people,
                 kind="urgent_report",
-                title=f"【紧急报告超{step * minutes}分钟未确认】{report.unit.name} {report.title}",
+                title=f"【紧急报告超{waited_text}未确认】{report.unit.name} {report.title}",
                 body=f"{report.get_signal_display()}；请立即确认处置。",
                 url=f"/prevention/reports/{report.pk}/",
-                dedupe_key=f"informant-escalate-{report.pk}-{step}",
+                dedupe_key=key,
                 email=True,
                 at=now,
             )
@@ -586,11 +650,9 @@ def urgent_unacknowledged(now: dt.datetime | None = None, minutes: int = 30) -> 
                 "escalate",
                 None,
                 at=now,
-                text=f"超过{step * minutes}分钟未确认，已提醒{node.name}领导",
-                data={"step": step, "unit": node.pk},
+                text=text,
+                data={"step": step, "unit": node.pk, "final": final, "reminder": reminder},
             )
-        send_staff_sms(
-            people, f"【民声预警】紧急报告超{step * minutes}分钟未确认：{report.title[:30]}"
-        )
+        send_staff_sms(people, f"【民声预警】紧急报告超{waited_text}未确认：{report.title[:30]}")
         sent += 1
     return sent

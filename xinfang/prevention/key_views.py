@@ -65,6 +65,31 @@ def _form_error(form: Any, exc: DomainError) -> None:
 # --- the register ----------------------------------------------------------------------------
 
 
+def record_list_view(
+    user: Any, *, tab: str, count: int, filters: dict[str, Any], via: str, request: Any = None
+) -> None:
+    """One ``keyperson_view`` audit row per list request (page, HTMX partial, API): what was
+    listed and how many, the filters — never the search words (only their length)."""
+    from xinfang.audit.services import audit_record
+
+    shown = {
+        k: (v.isoformat() if isinstance(v, dt.date) else v[:30] if isinstance(v, str) else v)
+        for k, v in filters.items()
+        if v not in ("", None, False)
+    }
+    if shown.get("q"):
+        shown["q"] = f"（检索词已隐去，{len(str(filters['q']))}字）"
+    kind = "重点群体" if tab == "group" else "重点人员"
+    audit_record(
+        action="keyperson_view",
+        actor=user,
+        object_type="keygroup" if tab == "group" else "keyperson",
+        summary=f"查看{kind}名单（{count}条）",
+        detail={"list": True, "count": count, "filters": shown, "via": via},
+        request=request,
+    )
+
+
 @login_required
 @never_cache
 def key_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
@@ -108,6 +133,25 @@ def key_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
     if tab == "group":
         rows = rows.annotate(contact_count=Count("contacts"))
     page, query = paginate(request, rows, PAGE_SIZE)
+    partial = bool(
+        request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results"
+    )
+    record_list_view(
+        user,
+        tab=tab,
+        count=page.paginator.count,
+        filters={
+            "tab": tab,
+            "q": q,
+            "status": status,
+            "review": review,
+            "unit": unit_raw,
+            "leader": leader_raw,
+            "page": page.number,
+        },
+        via="htmx" if partial else "page",
+        request=request,
+    )
     active = policy.key_persons_visible_to(user).filter(removed_at__isnull=True)
     groups_active = policy.key_groups_visible_to(user).filter(removed_at__isnull=True)
     context = {
@@ -128,7 +172,7 @@ def key_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
         "group_count": groups_active.count(),
         "may_add": bool(policy.key_scope_ids(user)),
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+    if partial:
         return render(request, "prevention/keys/_list_table.html", context)
     return render(request, "prevention/keys/list.html", context)
 
@@ -329,6 +373,10 @@ def _post_action(request: HttpRequest, subject: Any, kind: str) -> HttpResponse:
                 return _detail(request, subject, kind=kind, contact_form=cform, status=400)
             messages.success(request, "已登记联系记录")
             return redirect(url)
+        if op in ("edit", "remove"):
+            # Refuse before reading the form: a reader without the right (the unit head) gets
+            # the 403 and its message, not a form error on choices she is not offered.
+            K._require_manage(user, subject.unit_id)
         if op == "edit":
             form_cls = KeyGroupForm if kind == "group" else KeyFactsForm
             fform = form_cls(request.POST, **_form_kwargs(user))

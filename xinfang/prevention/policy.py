@@ -9,15 +9,19 @@ act is refused with a Chinese ``PermissionDenied``.
   scope holds the responsible unit or the place. Editing (contacts, plan, risk): staff of the
   responsible unit itself, its 责任人 and 包案领导, and office staff/leaders over it. 报请销号:
   the same. 审核销号: a 单位负责人/领导/办案员 post in a unit strictly above the responsible unit
-  (the level above), never the person who asked.
+  on the unit tree, or in the petition office serving its parent (the level above), never the
+  person who asked.
 - 排查报告: staff (承办人, 单位负责人, 办案员, 领导) or 信息员 of the unit itself; the level above
   (any reader whose scope holds the unit) sees the aggregate.
 - 信息员报告: the informant sees their own; readers in scope see all; acknowledging and handling:
   领导/办案员/单位负责人 whose scope holds the report's unit.
-- 重点人员/群体: restricted to 领导 and 办案员 whose scope holds the responsible unit (for a key
-  person without a unit: the office's jurisdiction), plus the 包案领导 and the responsible unit's
-  单位负责人. Every read of a detail page is audited.
-- 预警: readers in scope; acknowledge/close: the owner, or a 领导/办案员/单位负责人/督查员 whose
+- 重点人员/群体: restricted to 领导 and 办案员 whose scope holds the responsible unit, plus the
+  包案领导 and the responsible unit's 单位负责人. A key person without a unit (flagged before
+  issue 10): only the 办案员/领导 of the office serving the whole district (区信访局) and the
+  district's own 领导 (``unitless_key_roots``). Every read — detail pages and each list
+  request — is audited.
+- 预警: readers in scope (an alert about a 检举控告 case: only those who may see the case);
+  acknowledge/close: the owner, or a 领导/办案员/单位负责人/督查员 whose
   scope holds the alert's unit.
 """
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from xinfang.core.errors import PermissionDenied
 from xinfang.org import roles as R
@@ -87,20 +91,34 @@ def may_edit_dispute(user: Any, dispute: Any) -> bool:
 
 
 def approver_unit(user: Any, dispute: Any) -> Unit | None:
-    """The unit in which ``user`` may approve the strike-off (strictly above the responsible
-    unit: the nearest such post), or None."""
+    """The unit in which ``user`` may approve the strike-off, or None: the level above the
+    responsible unit, measured on the unit tree (not by reading scope) — a 单位负责人/领导/办案员
+    post in a strict ancestor of it, or in the petition office serving its parent (区信访局,
+    beside the district's streets and departments, for their items). Never a post in the
+    responsible unit or below it. The nearest (deepest) such post wins."""
+    from xinfang.prevention.alerts import office_for
+
     unit_path = _path(dispute.unit_id)
+    posts = [
+        p
+        for p in posts_of(user)
+        if p.role in APPROVERS
+        and p.unit_id != dispute.unit_id
+        and not p.unit_path.startswith(unit_path)
+    ]
+    if not unit_path or not posts:
+        return None
+    office_id: int | None = None
     best = None
-    for p in posts_of(user):
-        if p.role not in APPROVERS:
-            continue
-        scope = p.scope_path or p.unit_path
-        above = unit_path.startswith(scope) and unit_path != p.unit_path
-        if (
-            above
-            and p.unit_id != dispute.unit_id
-            and (best is None or len(p.unit_path) > len(best.unit_path))
-        ):
+    for p in posts:
+        above = unit_path.startswith(p.unit_path)
+        if not above:
+            if office_id is None:
+                parent = Unit.objects.select_related("parent").get(pk=dispute.unit_id).parent
+                office = office_for(parent) if parent is not None else None
+                office_id = office.pk if office is not None else 0
+            above = p.unit_id == office_id
+        if above and (best is None or len(p.unit_path) > len(best.unit_path)):
             best = p
     return Unit.objects.get(pk=best.unit_id) if best is not None else None
 
@@ -154,11 +172,52 @@ def may_read_key_subject(user: Any, subject: Any) -> bool:
         p.unit_id == unit_id and p.role == R.UNIT_HEAD for p in posts_of(user)
     ):
         return True
-    ids = key_scope_ids(user)
     if unit_id is None:
-        # No responsible unit yet: office staff (case officers) and leaders of any scope.
-        return bool(ids)
-    return unit_id in set(ids)
+        # No responsible unit yet (flags from before issue 10): the district's office only.
+        from xinfang.people.models import KeyPerson
+
+        roots = unitless_key_roots(user)
+        return bool(roots) and (
+            KeyPerson.objects.filter(_unitless_key_q(roots), pk=subject.pk).exists()
+        )
+    return unit_id in set(key_scope_ids(user))
+
+
+def unitless_key_roots(user: Any) -> list[str]:
+    """Paths of the trees whose key persons *without* a 责任单位 the user reads: a 办案员 or
+    领导 post in the petition office serving a whole tree (区信访局: its jurisdiction is the
+    root), or a 领导 post in the root unit (the district) itself. A street's leaders and
+    street-level offices read a key person only once it has a 责任单位 in their scope.
+    Cached on the user for the request."""
+    from xinfang.org.policy import jurisdiction_of
+
+    cached = getattr(user, "_xf_unitless_key_roots", None)
+    if cached is None:
+        posts = [p for p in posts_of(user) if p.role in KEY_READERS]
+        roots = {p.unit_path for p in posts if p.role == R.LEADER and p.unit_path.count(".") == 1}
+        rest = sorted({p.unit_id for p in posts if not any(map(p.unit_path.startswith, roots))})
+        if rest:
+            offices = Unit.objects.filter(pk__in=rest, is_petition_office=True)
+            for office in offices:
+                top = jurisdiction_of(office)
+                if top.parent_id is None:
+                    roots.add(top.path)
+        cached = sorted(roots)
+        user._xf_unitless_key_roots = cached
+    return list(cached)
+
+
+def _unitless_key_q(roots: list[str]) -> Q:
+    """Key persons without a unit, flagged by someone working in one of ``roots`` (or by an
+    account with no post at all: the admin, a departed user)."""
+    from xinfang.org.models import Membership
+
+    in_tree = Q()
+    for root in roots:
+        in_tree |= Q(unit__path__startswith=root)
+    by_tree = Membership.objects.filter(in_tree, user_id=OuterRef("added_by_id"))
+    has_post = Membership.objects.filter(user_id=OuterRef("added_by_id"))
+    return Q(unit__isnull=True) & (Exists(by_tree) | ~Exists(has_post))
 
 
 def key_persons_visible_to(user: Any) -> QuerySet[Any]:
@@ -170,7 +229,10 @@ def key_persons_visible_to(user: Any) -> QuerySet[Any]:
     if heads:
         cond |= Q(unit_id__in=heads)
     if ids:
-        cond |= Q(unit_id__in=ids) | Q(unit__isnull=True)
+        cond |= Q(unit_id__in=ids)
+    roots = unitless_key_roots(user)
+    if roots:
+        cond |= _unitless_key_q(roots)
     return KeyPerson.objects.filter(cond)
 
 
@@ -195,13 +257,28 @@ def may_use_key_register(user: Any) -> bool:
 
 
 def alerts_visible_to(user: Any) -> QuerySet[Any]:
+    """Alerts of units in scope, and the user's own; an alert about a 检举控告 case only for
+    those who may see that case (never the accused — ``cases_visible_to``)."""
+    from xinfang.cases.models import Purpose
+    from xinfang.cases.policy import cases_visible_to
     from xinfang.prevention.models import Alert
 
     ids = scope_ids(user)
     cond = Q(owner_id=user.pk)
     if ids:
         cond |= Q(unit_id__in=ids)
-    return Alert.objects.filter(cond)
+    # Correlated EXISTS, reached only for the (few) alerts about a 检举控告 case: one index
+    # probe per such row, never a scan or hash of the user's whole case scope. Built once per
+    # request (``cases_visible_to`` reads the user's accused exclusions).
+    guard = getattr(user, "_xf_alert_case_guard", None)
+    if guard is None:
+        guard = (
+            Q(case__isnull=True)
+            | ~Q(case__purpose=Purpose.ACCUSATION)
+            | Exists(cases_visible_to(user).filter(pk=OuterRef("case_id")))
+        )
+        user._xf_alert_case_guard = guard
+    return Alert.objects.filter(cond & guard)
 
 
 def may_act_on_alert(user: Any, alert: Any) -> bool:

@@ -239,6 +239,11 @@ def report_submit(
         for pk, text in (changes or {}).items()
         if (text or "").strip()
     }
+    if change_texts and not policy.in_scope(by, report.unit_id):
+        # An 信息员 does not read the register: changes of open items come from unit staff.
+        raise DomainError(
+            "在办矛盾纠纷的情况变化由本单位工作人员报送", field=f"change-{min(change_texts)}"
+        )
     if nothing_new and (items or change_texts):
         raise DomainError(MIXED_MSG, field="nothing_new")
     if not nothing_new and not items and not change_texts:

@@ -4,6 +4,7 @@ fetched through ``screening.rounds_visible_to`` / ``reports_visible_to`` (outsid
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -102,9 +103,21 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         elif state == "late":
             rows = [r for r in rows if r.late]
         group.shown = rows
+    # The created items of all reports in one query (was one per unit), and only those of the
+    # units whose register the viewer reads (an 信息员 sees the counts, not the items).
+    readable = set(policy.scope_ids(user))
+    items: dict[int, list[Dispute]] = {}
+    for d in (
+        Dispute.objects.filter(
+            round_report_id__in=[r.pk for r in agg["reports"] if r.unit_id in readable]
+        )
+        .only("pk", "number", "title", "round_report_id")
+        .order_by("pk")
+    ):
+        items.setdefault(d.round_report_id or 0, []).append(d)
     for rep in agg["reports"]:
         rep.mine = rep.unit_id in reporting
-        rep.items = list(Dispute.objects.filter(round_report=rep).only("pk", "number", "title"))
+        rep.items = items.get(rep.pk, [])
     return render(
         request,
         "prevention/rounds/detail.html",
@@ -113,13 +126,21 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_context(
-    request: HttpRequest, report: ScreeningReport, form: ReportInput | None
+    request: HttpRequest,
+    report: ScreeningReport,
+    form: ReportInput | None,
+    *,
+    refused: ReportInput | None = None,
 ) -> dict[str, Any]:
     unit = report.unit
     may_submit = report.state == ReportState.PENDING and policy.may_report_for(
         request.user, unit.pk
     )
-    disputes = list(S.reportable_disputes(unit)) if may_submit else []
+    # The register of the unit is shown only to its readers: an 信息员 (whose only post there
+    # is 信息员) may submit the round report but sees neither the open items nor, once
+    # submitted, the items and changes of the report (only their counts).
+    reads_register = policy.in_scope(request.user, unit.pk)
+    disputes = list(S.reportable_disputes(unit)) if may_submit and reads_register else []
     form = form or ReportInput.empty()
     for d in disputes:
         d.change_text = form.changes.get(d.pk, "")  # type: ignore[attr-defined]
@@ -139,10 +160,53 @@ def _report_context(
         "risk_choices": [(r.level, r.label) for r in RUBRIC],
         "rubric": RUBRIC,
         "late": S.is_late(report, S.beijing_today()),
-        "items": list(Dispute.objects.filter(round_report=report).order_by("pk")),
-        "changes": list(
-            report.changes.filter(kind="round_update").select_related("dispute").order_by("pk")
+        "reads_register": reads_register,
+        "items": (
+            list(Dispute.objects.filter(round_report=report).order_by("pk"))
+            if reads_register
+            else []
         ),
+        "changes": (
+            list(
+                report.changes.filter(kind="round_update").select_related("dispute").order_by("pk")
+            )
+            if reads_register
+            else []
+        ),
+        **_refused_context(request, report, refused),
+    }
+
+
+def _refused_context(
+    request: HttpRequest, report: ScreeningReport, refused: ReportInput | None
+) -> dict[str, Any]:
+    """What a refused second submission carried (the report was submitted meanwhile): the typed
+    new items, each with its own 登记为矛盾纠纷 button, and the typed changes, each with a link to
+    the item (for readers of the register), so nothing typed is lost."""
+    if refused is None:
+        return {}
+    rows = [r for r in refused.rows if not r.blank()]
+    places = {str(u.pk): u for u in _places(report.unit)}
+    for r in rows:
+        r.key = secrets.token_hex(8)  # type: ignore[attr-defined]
+        r.place = places.get(r.values.get("place_unit", ""))  # type: ignore[attr-defined]
+        r.risk_label = dict(  # type: ignore[attr-defined]
+            (x.level, x.label) for x in RUBRIC
+        ).get(r.values.get("risk_level", ""), "")
+    reads = policy.in_scope(request.user, report.unit_id)
+    titles = (
+        {d.pk: d for d in Dispute.objects.filter(pk__in=list(refused.changes))} if reads else {}
+    )
+    changes = [
+        {"pk": pk, "text": text, "dispute": titles.get(pk)}
+        for pk, text in refused.changes.items()
+        if (text or "").strip()
+    ]
+    return {
+        "refused": refused,
+        "refused_rows": rows,
+        "refused_changes": changes,
+        "may_register": policy.may_report_for(request.user, report.unit_id),
     }
 
 
@@ -165,6 +229,8 @@ def report_form(request: HttpRequest, pk: int, unit_pk: int) -> HttpResponse:
     if not policy.may_report_for(user, report.unit_id):
         raise Forbidden(S.NOT_YOURS_MSG)
     unit = report.unit
+    if request.POST.get("action") == "register_item":
+        return _register_refused_item(request, report)
     form = ReportInput.from_post(
         request.POST,
         places=_places(unit),
@@ -200,14 +266,66 @@ def report_form(request: HttpRequest, pk: int, unit_pk: int) -> HttpResponse:
     except DomainError as exc:
         report.refresh_from_db()
         form.place_error(exc.field or "", exc.message)
+        # Submitted meanwhile by someone else: keep what this person typed on the page.
+        refused = form if report.state == ReportState.SUBMITTED else None
         return render(
             request,
             "prevention/rounds/report.html",
-            _report_context(request, report, form),
+            _report_context(request, report, form, refused=refused),
             status=400,
         )
     messages.success(request, f"{unit.name}{report.round.label}排查报告已报送")
     return redirect("prevention_round_report", pk=report.round_id, unit_pk=unit.pk)
+
+
+def _register_refused_item(request: HttpRequest, report: ScreeningReport) -> HttpResponse:
+    """登记为矛盾纠纷 for one new item of a refused second submission (posted as row 0): a
+    台账 item of source 排查发现 linked to the round's report; resent, the same item."""
+    from xinfang.prevention.models import DisputeSource
+    from xinfang.prevention.services import dispute_create
+
+    user = request.user
+    unit = report.unit
+    if report.state != ReportState.SUBMITTED:
+        return redirect("prevention_round_report", pk=report.round_id, unit_pk=unit.pk)
+    form = ReportInput.from_post(request.POST, places=_places(unit), dispute_ids=[])
+    item = form.items[0] if form.items else None
+    error = form.errors.get("rows", "") if item is not None else "请填写纠纷名称"
+    if item is not None and not error:
+        key = (request.POST.get("form_key") or "").strip()
+        rnd = report.round
+        try:
+            dispute = dispute_create(
+                user,
+                title=item.title,
+                description=item.description,
+                source=DisputeSource.SCREENING,
+                source_note=f"{rnd.rule.name} {rnd.label}（报告已报送后补登）",
+                parties=item.parties,
+                place_unit=item.place_unit or unit,
+                unit=unit,
+                risk_level=item.risk_level,
+                headcount=item.headcount,
+                category=item.category,
+                round_report=report,
+                idempotency_key=f"scr{report.pk}-add-{key}"[:64] if key else None,
+            )
+        except PermissionDenied as exc:
+            raise Forbidden(exc.message) from exc
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"已登记为矛盾纠纷 {dispute.number}")
+            if policy.disputes_visible_to(user).filter(pk=dispute.pk).exists():
+                return redirect("prevention_dispute", pk=dispute.pk)
+            return redirect("prevention_round_report", pk=report.round_id, unit_pk=unit.pk)
+    form.errors["nothing_new"] = error
+    return render(
+        request,
+        "prevention/rounds/report.html",
+        _report_context(request, report, form, refused=form),
+        status=400,
+    )
 
 
 @login_required

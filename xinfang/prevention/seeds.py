@@ -70,7 +70,7 @@ WARNING_RULES: list[tuple[str, str, str, dict[str, Any], str]] = [
         "informant_urgent",
         "信息员紧急报告",
         "orange",
-        {"red_signals": ["capital", "extreme"]},
+        {"red_signals": ["capital", "extreme"], "max_steps": 4},
         "信息员报送集体访、进京赴省、聚集等紧急信息即时预警；进京赴省和个人极端为红色。",
     ),
     (

@@ -18,7 +18,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.core.errors import ConcurrentChange, DomainError, PermissionDenied
+from xinfang.core.errors import (
+    ConcurrentChange,
+    DomainError,
+    IdempotencyConflict,
+    PermissionDenied,
+)
 from xinfang.core.text import clean_line, clean_text
 from xinfang.org import roles as R
 from xinfang.org.models import Unit, UnitType
@@ -90,6 +95,29 @@ def answers_for(unit: Unit, place_unit: Unit) -> bool:
     return place_unit.path.startswith(parent_path)
 
 
+CONFIDENTIAL_SOURCE = "检举控告件不能转为矛盾纠纷台账事项，请按检举控告程序办理"
+KEY_TAKEN = "该幂等键已被使用，请为新的登记生成新的幂等键"
+
+
+def check_case_source(case: Any) -> None:
+    """A 信访事项 may be the source of (or be linked to) a dispute unless it is a 检举控告件:
+    its content and the accuser are protected (``cases.confidential``), while a dispute is read
+    by everybody whose scope holds its place — often the accused unit itself."""
+    if case is not None and case.is_confidential:
+        raise DomainError(CONFIDENTIAL_SOURCE, field="case")
+
+
+def _own_by_key(by: Any, idempotency_key: str) -> Dispute | None:
+    """The item ``by`` registered with this key; another user's key is a conflict (never
+    their item)."""
+    existing = Dispute.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    if existing.created_by_id != getattr(by, "pk", None):
+        raise IdempotencyConflict(KEY_TAKEN, field="idempotency_key")
+    return existing
+
+
 def _may_register(by: Any, unit: Unit, place_unit: Unit) -> bool:
     """Who may put an item in the register: a reporter (staff or 信息员) of the place or the
     responsible unit, or a reader whose scope holds either (the office registering it)."""
@@ -127,12 +155,14 @@ def dispute_create(
     idempotency_key: str | None = None,
     at: dt.datetime | None = None,
 ) -> Dispute:
-    """Register an item. With ``idempotency_key`` a resent form returns the first item.
-    ``due_on`` defaults to the rubric's days for the level."""
+    """Register an item. With ``idempotency_key`` a resent form returns the first item (the
+    same user's only: another user's key is ``IdempotencyConflict``). ``due_on`` defaults to
+    the rubric's days for the level. A 检举控告件 (``case``) is never a source."""
     if idempotency_key:
-        existing = Dispute.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _own_by_key(by, idempotency_key)
         if existing is not None:
             return existing
+    check_case_source(case)
     now = at or timezone.now()
     title = clean_line(title or "")
     description = clean_text(description or "")
@@ -206,7 +236,7 @@ def dispute_create(
             )
     except IntegrityError:
         if idempotency_key:
-            existing = Dispute.objects.filter(idempotency_key=idempotency_key).first()
+            existing = _own_by_key(by, idempotency_key)
             if existing is not None:
                 return existing
         raise
@@ -235,6 +265,7 @@ def _notify_new(dispute: Dispute) -> None:
 # --- changes after registration (helper A) -------------------------------------------------
 
 STRUCK_READ_ONLY = "已销号的事项不能修改；如有新情况，请另行登记新的台账事项"
+UNIT_LOCKED = "事项已报请销号，审核期间不能变更责任单位"
 EVIDENCE_MESSAGE = "申请销号须提交化解佐证：请说明化解情况并上传协议、回访记录等材料"
 EVIDENCE_MIN = 10
 REASON_MIN = 5
@@ -338,7 +369,9 @@ def dispute_update(
     risk_level, owner, leader, plan, due_on, unit. One ``update`` event lists the changes
     (``data.changes`` = {field: [old, new]}); a new risk level is also a ``risk`` event with
     ``reason``. A level below what the rubric gives for the facts needs a reason (≥5 字).
-    The owner must be staff of the responsible unit; the 包案领导 a 领导 of it or above."""
+    The owner must be staff of the responsible unit; the 包案领导 a 领导 of it or above. The
+    responsible unit changes only while 化解中 (not while a 销号 request awaits the level
+    above)."""
     from xinfang.prevention.models import DisputeState
     from xinfang.prevention.policy import require_edit_dispute
 
@@ -396,6 +429,9 @@ def dispute_update(
         new["due_on"] = due_on
     unit = dispute.unit
     if "unit" in fields and fields["unit"] is not None and fields["unit"].pk != dispute.unit_id:
+        if dispute.state != DisputeState.OPEN:
+            # The level above that approves is measured from the responsible unit.
+            raise DomainError(UNIT_LOCKED, field="unit")
         unit = fields["unit"]
         if not unit.is_active:
             raise DomainError("所选单位已停用", field="unit")
@@ -441,10 +477,12 @@ def dispute_update(
             RiskLevel(level).label,
         ]
     values = {k: v for k, v in new.items() if k in changes}
+    # A new responsible unit only while 化解中: a 销号 request filed meanwhile wins the race.
+    states = [DisputeState.OPEN] if "unit" in values else [DisputeState.OPEN, DisputeState.PENDING]
     with transaction.atomic():
-        done = Dispute.objects.filter(
-            pk=dispute.pk, state__in=[DisputeState.OPEN, DisputeState.PENDING]
-        ).update(**values, updated_at=now)
+        done = Dispute.objects.filter(pk=dispute.pk, state__in=states).update(
+            **values, updated_at=now
+        )
         if not done:
             raise _concurrent(dispute, "修改")
         old_risk = dispute.risk_level
@@ -660,7 +698,12 @@ def dispute_request_strike(
             by,
             at=now,
             text=resolution,
-            data={"evidence": evidence, "files": [a.pk for a in stored]},
+            data={
+                "evidence": evidence,
+                "files": [a.pk for a in stored],
+                "unit_id": dispute.unit_id,
+                "unit": dispute.unit.name,
+            },
         )
     from xinfang.notify.services import notify
 
@@ -676,13 +719,23 @@ def dispute_request_strike(
     return dispute
 
 
+def _asked_unit(dispute: Dispute) -> tuple[int, str] | None:
+    """(id, name) of the responsible unit when the pending 销号 was asked for (the latest
+    ``strike_request`` event), or None for a request recorded without it."""
+    event = dispute.events.filter(kind="strike_request").order_by("-at", "-id").first()
+    if event is None or not isinstance(event.data.get("unit_id"), int):
+        return None
+    return int(event.data["unit_id"]), str(event.data.get("unit") or "")
+
+
 def dispute_decide_strike(
     by: Any, dispute: Dispute, approve: bool, note: str = "", at: dt.datetime | None = None
 ) -> Dispute:
     """审核销号 by the level above (``policy.approver_unit``), never by the requester.
-    Approve: 待审核销号 → 已销号 (the item stays in the register, read-only). Reject: back to
-    化解中 with the note (required). Two approvers at once: one wins, the other gets
-    ``ConcurrentChange``."""
+    Approve: 待审核销号 → 已销号 (the item stays in the register, read-only); refused if the
+    responsible unit is no longer the one that asked (recorded on the ``strike_request``
+    event). Reject: back to 化解中 with the note (required). Two approvers at once: one wins,
+    the other gets ``ConcurrentChange``."""
     from xinfang.prevention.models import DisputeState
     from xinfang.prevention.policy import approver_unit
 
@@ -698,9 +751,18 @@ def dispute_decide_strike(
         raise DomainError(f"审核意见不能超过{TEXT_MAX}字", field="note")
     if not approve and len(note) < 2:
         raise DomainError("退回须填写意见：说明还需开展的化解工作或补充的材料", field="note")
+    asked = _asked_unit(dispute)
+    if approve and asked is not None and asked[0] != dispute.unit_id:
+        raise DomainError(
+            f"报请销号后责任单位已由{asked[1]}变更为{dispute.unit.name}，不能审核通过；"
+            "请退回，由现责任单位重新报请销号",
+            field="note",
+        )
     now = at or timezone.now()
     with transaction.atomic():
         rows = Dispute.objects.filter(pk=dispute.pk, state=DisputeState.PENDING)
+        if approve and asked is not None:
+            rows = rows.filter(unit_id=asked[0])  # not moved since the level above was measured
         if approve:
             done = rows.update(
                 state=DisputeState.STRUCK,
@@ -741,7 +803,8 @@ def dispute_decide_strike(
 
 
 def dispute_link_case(by: Any, dispute: Dispute, case: Any) -> Dispute:
-    """Link a 信访事项 the user can see (its petitioners join the item's). Event ``link``."""
+    """Link a 信访事项 the user can see (its petitioners join the item's). Event ``link``.
+    Never a 检举控告件 (``check_case_source``)."""
     from xinfang.cases.policy import cases_visible_to
     from xinfang.prevention.policy import require_edit_dispute
 
@@ -749,6 +812,7 @@ def dispute_link_case(by: Any, dispute: Dispute, case: Any) -> Dispute:
     _require_not_struck(dispute)
     if case is None or not cases_visible_to(by).filter(pk=case.pk).exists():
         raise DomainError("该信访事项不存在或不在您的权限范围内", field="case")
+    check_case_source(case)
     if dispute.case_id == case.pk:
         raise DomainError(f"已关联信访事项{case.number}", field="case")
     previous = dispute.case.number if dispute.case is not None else ""

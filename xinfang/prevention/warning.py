@@ -295,6 +295,9 @@ class RuleContext:
     rule: WarningRule
     as_of: dt.date
     owners: _Owners = field(default_factory=_Owners)
+    # When the alerts are stamped (``raised_at``): None = now; a catch-up sweep for a past day
+    # stamps that day, so its alerts land in that day's week of the 预测预报.
+    at: dt.datetime | None = None
     raised: int = 0
     candidates: int = 0
 
@@ -323,6 +326,11 @@ def _raise(ctx: RuleContext, **kwargs: Any) -> bool:
     kwargs.setdefault("owner", None)
     if kwargs["owner"] is None:
         kwargs["owner"] = ctx.owners(unit)
+    at = ctx.at
+    case = kwargs.get("case")
+    if at is not None and case is not None and case.received_at > at:
+        at = case.received_at  # a catch-up stamp never precedes the case it is about
+    kwargs.setdefault("at", at)
     _alert, created = alert_raise(rule=ctx.rule.code, **kwargs)
     if created:
         ctx.raised += 1
@@ -517,6 +525,11 @@ def rule_spike_topic(ctx: RuleContext) -> None:
 
 
 def _case_unit(case: Any, places: PlaceUnits) -> Unit:
+    """Where a per-case alert is raised: the case's place unit, else its handling or
+    registering unit. A 检举控告 case: always the registering office — the place or the
+    handling unit may be the accused (``cases.confidential`` rule 1)."""
+    if case.is_confidential:
+        return case.office_unit  # type: ignore[no-any-return]
     unit = places.unit_for(case.place_code)
     if unit is not None:
         return unit
@@ -648,7 +661,7 @@ def _repeat_matches(
 def _raise_repeats(
     ctx: RuleContext, case_rows: Sequence[tuple[int, dt.datetime, int | None]]
 ) -> None:
-    from xinfang.cases.models import Case
+    from xinfang.cases.models import Case, Purpose
 
     matches = _repeat_matches(ctx, case_rows)
     ctx.candidates += len(matches)
@@ -657,6 +670,12 @@ def _raise_repeats(
     done = _existing(f"repeat_after_close:c{cid}" for cid in matches)
     places = PlaceUnits()
     cases = Case.objects.filter(pk__in=list(matches)).select_related("office_unit", "handling_unit")
+    # Earlier cases that are 检举控告: the link between the two is itself confidential.
+    secret_earlier = set(
+        Case.objects.filter(
+            pk__in=sorted({m[0] for m in matches.values()}), purpose=Purpose.ACCUSATION
+        ).values_list("pk", flat=True)
+    )
     within = int(ctx.param("within_days", 180))
     for case in cases:
         key = f"repeat_after_close:c{case.pk}"
@@ -664,24 +683,44 @@ def _raise_repeats(
             continue
         earlier_id, earlier_number, closed_at = matches[case.pk]
         days = (case.received_at - closed_at).days
+        closed_on = f"{timezone.localtime(closed_at):%Y年%m月%d日}"
+        data: dict[str, Any] = {
+            "earlier_case_id": earlier_id,
+            "closed_at": closed_at.isoformat(),
+            "days_after_close": days,
+            "within_days": within,
+        }
+        if case.is_confidential or earlier_id in secret_earlier:
+            # 检举控告 on either side: raised at the registering office (never the place or
+            # handling unit, which may be the accused), and neither title, detail nor data names
+            # a case number; the alert page links the cases its reader may see.
+            unit = case.office_unit
+            title = (
+                f"检举控告件办结后{days}天再次信访"
+                if case.is_confidential
+                else f"{case.number}：办结后{days}天再次信访"
+            )
+            detail = (
+                f"信访人此前的一件事项于{closed_on}办结（终结），"
+                f"{days}天后再次信访（阈值{within}天）。"
+            )
+        else:
+            unit = _case_unit(case, places)
+            title = f"{case.number}：办结后{days}天再次信访"
+            detail = (
+                f"信访人此前的事项{earlier_number}于{closed_on}"
+                f"办结（终结），{days}天后再次信访（阈值{within}天）。"
+            )
+            data["earlier_number"] = earlier_number
         _raise(
             ctx,
             severity=ctx.rule.severity,
-            unit=_case_unit(case, places),
-            title=f"{case.number}：办结后{days}天再次信访",
-            detail=(
-                f"信访人此前的事项{earlier_number}于{timezone.localtime(closed_at):%Y年%m月%d日}"
-                f"办结（终结），{days}天后再次信访（阈值{within}天）。"
-            ),
+            unit=unit,
+            title=title,
+            detail=detail,
             dedupe_key=key,
             case=case,
-            data={
-                "earlier_case_id": earlier_id,
-                "earlier_number": earlier_number,
-                "closed_at": closed_at.isoformat(),
-                "days_after_close": days,
-                "within_days": within,
-            },
+            data=data,
         )
 
 
@@ -750,11 +789,17 @@ def rule_case_near_deadline(ctx: RuleContext) -> None:
         case = d.case
         left = (d.due_on - ctx.as_of).days
         when = "今天" if left == 0 else f"{left}天后"
+        # 检举控告: at the registering office, no number in the title (see _case_unit).
+        secret = case.is_confidential
         _raise(
             ctx,
             severity=ctx.rule.severity,
-            unit=case.handling_unit or case.office_unit,
-            title=f"{case.number}：{d.get_kind_display()}期限{when}届满",
+            unit=case.office_unit if secret else (case.handling_unit or case.office_unit),
+            title=(
+                f"检举控告件：{d.get_kind_display()}期限{when}届满"
+                if secret
+                else f"{case.number}：{d.get_kind_display()}期限{when}届满"
+            ),
             detail=f"{d.get_kind_display()}期限{d.due_on:%Y年%m月%d日}届满，尚未完成。",
             dedupe_key=key,
             case=case,
@@ -779,6 +824,9 @@ def warning_sweep(as_of: dt.date | None = None) -> WarningSweep:
     fails is logged and recorded in ``stats``; the others still run."""
     as_of = as_of or _beijing_today()
     sweep = WarningSweep.objects.create(started_at=timezone.now(), as_of=as_of)
+    # A catch-up run for a past day stamps its alerts at the start of that day (Beijing), not
+    # now: they belong to that day's week in the 预测预报 and the alert list's date filter.
+    stamp = _start_of(as_of) if as_of < _beijing_today() else None
     owners = _Owners()
     stats: dict[str, Any] = {}
     total = 0
@@ -787,7 +835,7 @@ def warning_sweep(as_of: dt.date | None = None) -> WarningSweep:
             fn = RULES.get(rule.code)
             if fn is None:
                 continue
-            ctx = RuleContext(rule=rule, as_of=as_of, owners=owners)
+            ctx = RuleContext(rule=rule, as_of=as_of, owners=owners, at=stamp)
             t0 = time.perf_counter()
             entry: dict[str, Any] = {}
             try:
@@ -953,7 +1001,14 @@ ASSIGNABLE = frozenset({R.LEADER, R.CASE_OFFICER})
 
 
 def may_own_alert(user: Any, alert: Alert) -> bool:
-    return bool(user.is_active) and policy.in_scope(user, alert.unit_id, ASSIGNABLE)
+    if not (user.is_active and policy.in_scope(user, alert.unit_id, ASSIGNABLE)):
+        return False
+    case = alert.case if alert.case_id else None
+    if case is not None and case.is_confidential:
+        from xinfang.notify.services import accused_user_ids
+
+        return not accused_user_ids(case, [user.pk])  # 检举控告: never to the accused
+    return True
 
 
 def assignable_owners(alert: Alert) -> list[Any]:
