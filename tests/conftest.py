@@ -177,9 +177,11 @@ def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
     rules and registration's reference data (categories, 越级 answers)."""
     from xinfang.cases import deadlines, registration
     from xinfang.core import workcalendar
+    from xinfang.stats import rules as stats_rules
 
     def clear() -> None:
         workcalendar.clear_cache()
+        stats_rules.clear_reference_cache()
         deadlines.clear_rule_cache()
         registration.clear_reference_cache()
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "xinfang.reception",
     "xinfang.portal",
     "xinfang.prevention",
+    "xinfang.stats",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

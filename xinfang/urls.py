@@ -25,6 +25,7 @@ urlpatterns = [
     path("reception/", include("xinfang.reception.urls")),
     path("portal/", include("xinfang.portal.urls")),
     path("prevention/", include("xinfang.prevention.urls")),
+    path("stats/", include("xinfang.stats.urls")),
     path("track/", portal_track.short, name="portal_track_short"),  # printed receipts' QR code
     path("", include("xinfang.audit.urls")),
     path("", include("xinfang.people.urls")),

@@ -39,6 +39,10 @@ from xinfang.api import prevention_screening as prevention_screening_api
 from xinfang.api import reception as reception_api
 from xinfang.api import replies as replies_api
 from xinfang.api import similar as similar_api
+from xinfang.api import stats_bulletins as stats_bulletins_api
+from xinfang.api import stats_dashboard as stats_dashboard_api
+from xinfang.api import stats_figures as stats_figures_api
+from xinfang.api import stats_kpi as stats_kpi_api
 from xinfang.api import suggest as suggest_api
 from xinfang.api import supervision as supervision_api
 from xinfang.api.auth import SessionAuth, TokenAuth
@@ -113,3 +117,7 @@ api.add_router("/prevention", prevention_screening_api.router)
 api.add_router("/prevention", prevention_informants_api.router)
 api.add_router("/prevention", prevention_keys_api.router)
 api.add_router("/prevention", prevention_alerts_api.router)
+api.add_router("/stats", stats_figures_api.router)
+api.add_router("/stats", stats_kpi_api.router)
+api.add_router("/stats", stats_bulletins_api.router)
+api.add_router("/stats", stats_dashboard_api.router)

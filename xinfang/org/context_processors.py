@@ -49,6 +49,8 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             # 预防排查 (xinfang.prevention): every case reader; 信息员 get their phone page.
             "prevention": bool(held & R.CASE_READERS),
             "informant": R.INFORMANT in held,
+            # 统计考核 (xinfang.stats.policy.STAT_READERS)
+            "stats": bool(held & {R.LEADER, R.CASE_OFFICER, R.SUPERVISOR, R.UNIT_HEAD}),
             # 分类模型: registry.may_manage_models (one query only for heads/leaders).
             "models": bool(held & {R.SYSADMIN, R.UNIT_HEAD, R.LEADER}) and may_manage_models(user),
             # 消息 (its badge loads by HTMX): not while the two-factor step is pending — the

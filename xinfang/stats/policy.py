@@ -1,0 +1,68 @@
+"""Who reads statistics, and over which units.
+
+Readers: 领导, 办案员, 督查员 and 单位负责人 (``STAT_READERS``), over the units of their posts'
+subtrees (petition-office staff: the jurisdiction they serve, as for cases — ``org.policy``).
+A reader picks a scope unit among those (``?unit=``); every figure is then summed over that
+unit's subtree. A unit outside the reader's scope is a 404 (never "0"), the same as a case.
+
+Figures count every case, 检举控告 included (a count reveals nothing of its content); the
+cases behind a figure are listed only as far as the reader may see them
+(``cases.policy.cases_visible_to``) and the page says how many are not shown.
+Configuring the 考核 scheme and recording 一票否决: 领导 and 办案员 of the petition office
+(``may_manage_assessment``). Every export (XLSX/DOCX/PDF) is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from xinfang.org import roles as R
+from xinfang.org.models import Unit
+from xinfang.org.policy import posts_of, subtree_roots, visible_unit_ids
+
+STAT_READERS = frozenset({R.LEADER, R.CASE_OFFICER, R.SUPERVISOR, R.UNIT_HEAD})
+ASSESSMENT_MANAGERS = frozenset({R.LEADER, R.CASE_OFFICER})
+
+
+def may_read_stats(user: Any) -> bool:
+    return any(p.role in STAT_READERS for p in posts_of(user))
+
+
+def scope_ids(user: Any) -> list[int]:
+    return visible_unit_ids(user, STAT_READERS)
+
+
+def scope_roots(user: Any) -> list[Unit]:
+    """The top units of the reader's scopes (the default scope is the first)."""
+    paths = subtree_roots(user, STAT_READERS)
+    return list(Unit.objects.filter(path__in=paths).order_by("path"))
+
+
+def scope_unit(user: Any, unit_id: Any = None) -> Unit:
+    """The unit whose subtree the figures cover: ``unit_id`` if in scope (else 404), or the
+    reader's first scope root. 404 when the user reads no statistics."""
+    ids = set(scope_ids(user))
+    if not ids:
+        raise Http404("无统计查看权限")
+    if unit_id not in (None, ""):
+        try:
+            pk = int(unit_id)
+        except (TypeError, ValueError) as exc:
+            raise Http404("单位不存在") from exc
+        if pk not in ids:
+            raise Http404("单位不存在")
+        return Unit.objects.get(pk=pk)
+    roots = scope_roots(user)
+    if not roots:
+        raise Http404("无统计查看权限")
+    return roots[0]
+
+
+def subtree_ids(unit: Unit) -> tuple[int, ...]:
+    return tuple(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
+
+
+def may_manage_assessment(user: Any) -> bool:
+    return any(p.role in ASSESSMENT_MANAGERS for p in posts_of(user))

@@ -1,0 +1,401 @@
+"""Keeping the rollups: per-case refresh on every case event, and the consistency check.
+
+``refresh(case_id)`` runs inside the transaction that wrote the event: it recomputes the case's
+cells (``rules.contributions``), compares them with the cells stored on its ``CaseFact`` and
+adds the difference to the day and month rollups with ``INSERT … ON CONFLICT DO UPDATE SET
+n = n + excluded.n`` (atomic on SQLite and PostgreSQL, so concurrent cases adding to the same
+cell never lose an update). The fact row is locked first (``SELECT … FOR UPDATE``), so two
+transactions refreshing one case apply their differences one after the other; cells are
+updated in sorted key order, so two cases never wait on each other's cells in opposite orders.
+
+``check()`` recomputes every cell from the cases, their events and deadlines (in batches),
+compares with the stored rollups (day and month tables) and with each case's stored cells, and
+reports every difference; ``repair=True`` writes the recomputed values. ``rebuild()`` is the
+same from empty (after a bulk load that bypassed the events).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from xinfang.stats import rules
+from xinfang.stats.models import (
+    HANDLING_DIMS,
+    HANDLING_MEASURES,
+    INTAKE_DIMS,
+    INTAKE_MEASURES,
+    CaseFact,
+    HandlingDay,
+    HandlingMonth,
+    IntakeDay,
+    IntakeMonth,
+)
+
+TABLES: dict[str, tuple[type[Any], type[Any], tuple[str, ...], tuple[str, ...]]] = {
+    rules.INTAKE: (IntakeDay, IntakeMonth, INTAKE_DIMS, INTAKE_MEASURES),
+    rules.HANDLING: (HandlingDay, HandlingMonth, HANDLING_DIMS, HANDLING_MEASURES),
+}
+
+
+def _encode(cells: rules.Cells) -> list[list[Any]]:
+    return [[*key, *values] for key, values in sorted(cells.items(), key=_sort_key)]
+
+
+def _decode(stored: Iterable[Sequence[Any]]) -> rules.Cells:
+    out: rules.Cells = {}
+    for row in stored:
+        table = row[0]
+        width = 2 + len(TABLES[table][2])
+        out[tuple(row[:width])] = list(row[width:])
+    return out
+
+
+def _sort_key(item: tuple[rules.Key, list[int]]) -> tuple[str, ...]:
+    return tuple(str(v) for v in item[0])
+
+
+def diff(old: rules.Cells, new: rules.Cells) -> rules.Cells:
+    """new − old, per cell, dropping cells whose difference is all zero."""
+    out: rules.Cells = {}
+    for key in old.keys() | new.keys():
+        a = old.get(key)
+        b = new.get(key)
+        width = len(a or b or [])
+        delta = [(b[i] if b else 0) - (a[i] if a else 0) for i in range(width)]
+        if any(delta):
+            out[key] = delta
+    return out
+
+
+# --- applying differences ----------------------------------------------------------------
+
+
+def _month(day: str) -> str:
+    return day[:8] + "01"
+
+
+def _upsert(
+    model: type[Any],
+    time_col: str,
+    dims: tuple[str, ...],
+    measures: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """rows: (time, *dims, *measure deltas) — added to the stored cells."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = [time_col, *dims, *measures]
+    quoted = [connection.ops.quote_name(c) for c in cols]
+    conflict = ", ".join(connection.ops.quote_name(c) for c in (time_col, *dims))
+    sets = ", ".join(
+        f"{connection.ops.quote_name(m)} = {table}.{connection.ops.quote_name(m)} + "
+        f"excluded.{connection.ops.quote_name(m)}"
+        for m in measures
+    )
+    one = "(" + ", ".join(["%s"] * len(cols)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([one] * len(rows))} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+    )
+    params: list[Any] = [v for row in rows for v in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def apply(delta: rules.Cells) -> None:
+    """Add ``delta`` to the day and month rollups (sorted: a fixed lock order)."""
+    by_table: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for key, values in sorted(delta.items(), key=_sort_key):
+        by_table[key[0]].append((key[1], *key[2:], *values))
+    for table, rows in sorted(by_table.items()):
+        day_model, month_model, dims, measures = TABLES[table]
+        converted = [(_bool_dims(table, row)) for row in rows]
+        _upsert(day_model, "day", dims, measures, converted)
+        months: dict[tuple[Any, ...], list[int]] = {}
+        for row in converted:
+            mkey = (_month(row[0]), *row[1 : 1 + len(dims)])
+            acc = months.setdefault(mkey, [0] * len(measures))
+            for i, v in enumerate(row[1 + len(dims) :]):
+                acc[i] += v
+        _upsert(
+            month_model,
+            "month",
+            dims,
+            measures,
+            [(*k, *v) for k, v in sorted(months.items(), key=lambda kv: tuple(map(str, kv[0])))],
+        )
+
+
+def _bool_dims(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    if table != rules.INTAKE:
+        return row
+    # (day, office, place, category, channel, purpose, kind, repeat, skip, batches, persons)
+    return (*row[:7], bool(row[7]), bool(row[8]), *row[9:])
+
+
+# --- refresh on an event -------------------------------------------------------------------
+
+
+def refresh(case_id: int) -> rules.Cells:
+    """Recompute one case's cells and apply the difference. Returns the difference."""
+    with transaction.atomic():
+        now = timezone.now()
+        CaseFact.objects.bulk_create(
+            [CaseFact(case_id=case_id, cells=[], computed_at=now)], ignore_conflicts=True
+        )
+        fact = CaseFact.objects.select_for_update().get(case_id=case_id)
+        new = compute([case_id]).get(case_id, {})
+        delta = diff(_decode(fact.cells), new)
+        if delta:
+            apply(delta)
+        fact.cells = _encode(new)
+        fact.computed_at = now
+        fact.rules_version = rules.RULES_VERSION
+        fact.save(update_fields=["cells", "computed_at", "rules_version"])
+        return delta
+
+
+def register(case: Any, event: Any) -> rules.Cells:
+    """The first cells of a case just registered (its ``register`` event): computed from the
+    rows in hand — a new case has no other events and no acceptance or handling deadline —
+    and its fact inserted (a second registration of one case is impossible: the insert would
+    fail, as it should)."""
+    categories, places = rules.reference_maps()
+    row = rules.EventRow(event.kind, event.at, event.to_status, event.actor_unit_id, event.data)
+    cells = rules.contributions(
+        rules.CaseRow.of(case), [row], [], categories=categories, places=places
+    )
+    apply(cells)
+    CaseFact.objects.create(
+        case_id=case.pk,
+        cells=_encode(cells),
+        computed_at=timezone.now(),
+        rules_version=rules.RULES_VERSION,
+    )
+    return cells
+
+
+def compute(
+    case_ids: Sequence[int],
+    *,
+    categories: rules.CategoryMap | None = None,
+    places: rules.PlaceMap | None = None,
+) -> dict[int, rules.Cells]:
+    cases, events, deadlines = rules.load_inputs(case_ids)
+    if categories is None or places is None:
+        categories, places = rules.reference_maps()
+    return {
+        pk: rules.contributions(
+            case, events[pk], deadlines[pk], categories=categories, places=places
+        )
+        for pk, case in cases.items()
+    }
+
+
+# --- the consistency check -----------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    cases: int = 0
+    facts_wrong: int = 0  # cases whose stored cells differ from the recomputation
+    facts_missing: int = 0
+    cells_checked: int = 0
+    differences: list[tuple[str, rules.Key, list[int], list[int]]] = field(default_factory=list)
+    wrong_cases: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.facts_wrong and not self.facts_missing
+
+
+def _case_batches(since: dt.date | None, batch: int) -> Iterator[list[int]]:
+    from xinfang.cases.models import Case, CaseEvent
+
+    if since is None:
+        qs = Case.objects.order_by("pk").values_list("pk", flat=True)
+        last = 0
+        while True:
+            ids = list(qs.filter(pk__gt=last)[:batch])
+            if not ids:
+                return
+            yield ids
+            last = ids[-1]
+    else:
+        start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+        ids = sorted(
+            set(CaseEvent.objects.filter(at__gte=start).values_list("case_id", flat=True))
+            | set(Case.objects.filter(received_at__gte=start).values_list("pk", flat=True))
+        )
+        for i in range(0, len(ids), batch):
+            yield ids[i : i + batch]
+
+
+def recompute(
+    *,
+    since: dt.date | None = None,
+    batch: int = 2000,
+    report: CheckReport | None = None,
+    progress: Any = None,
+) -> rules.Cells:
+    """All cells (with day ≥ ``since``) recomputed from the cases, events and deadlines, summed.
+    With ``report``: each case's recomputed cells are also compared with its stored fact."""
+    categories = rules.CategoryMap()
+    places = rules.PlaceMap()
+    total: rules.Cells = {}
+    floor = since.isoformat() if since else ""
+    n = 0
+    for ids in _case_batches(since, batch):
+        computed = compute(ids, categories=categories, places=places)
+        if report is not None:
+            facts = dict(CaseFact.objects.filter(case_id__in=ids).values_list("case_id", "cells"))
+            for pk, cells in computed.items():
+                if pk not in facts:
+                    report.facts_missing += bool(cells)
+                elif _decode(facts[pk]) != cells:
+                    report.facts_wrong += 1
+                    report.wrong_cases.append(pk)
+        for cells in computed.values():
+            for key, values in cells.items():
+                if key[1] < floor:
+                    continue
+                acc = total.setdefault(key, [0] * len(values))
+                for i, v in enumerate(values):
+                    acc[i] += v
+        n += len(ids)
+        if report is not None:
+            report.cases = n
+        if progress:
+            progress(n)
+    return {k: v for k, v in total.items() if any(v)}
+
+
+def stored(model_time: str, *, since: dt.date | None = None) -> rules.Cells:
+    """The stored cells of the day (``"day"``) or month (``"month"``) tables as keys like the
+    recomputation's (month keys carry the month's first day)."""
+    out: rules.Cells = {}
+    for table, (day_model, month_model, dims, measures) in TABLES.items():
+        model = day_model if model_time == "day" else month_model
+        qs = model.objects.all()
+        if since is not None:
+            floor = since if model_time == "day" else since.replace(day=1)
+            qs = qs.filter(**{f"{model_time}__gte": floor})
+        for row in qs.values_list(model_time, *dims, *measures).iterator(chunk_size=5000):
+            values = [int(v) for v in row[1 + len(dims) :]]
+            if not any(values):
+                continue
+            key = (table, row[0].isoformat(), *(_key_part(v) for v in row[1 : 1 + len(dims)]))
+            out[key] = values
+    return out
+
+
+def _key_part(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def months_of(day_cells: rules.Cells) -> rules.Cells:
+    out: rules.Cells = {}
+    for key, values in day_cells.items():
+        mkey = (key[0], _month(key[1]), *key[2:])
+        acc = out.setdefault(mkey, [0] * len(values))
+        for i, v in enumerate(values):
+            acc[i] += v
+    return {k: v for k, v in out.items() if any(v)}
+
+
+def check(
+    *, since: dt.date | None = None, repair: bool = False, progress: Any = None
+) -> CheckReport:
+    """Recompute and compare. With ``since``: the cases with an event or a receipt on or after
+    that day, and the cells dated from that day (month cells only when ``since`` is a 1st).
+    ``repair``: without ``since`` the rollups are rebuilt from scratch; with it, the cases
+    whose stored cells are wrong are refreshed."""
+    import time
+
+    started = time.perf_counter()
+    report = CheckReport()
+    total = recompute(since=since, report=report, progress=progress)
+    _compare(report, "day", total, stored("day", since=since))
+    if since is None or since.day == 1:
+        _compare(report, "month", months_of(total), stored("month", since=since))
+    if repair and not report.ok:
+        if since is None:
+            rebuild(progress=progress)
+        else:
+            for pk in report.wrong_cases:
+                refresh(pk)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _compare(report: CheckReport, what: str, expected: rules.Cells, actual: rules.Cells) -> None:
+    report.cells_checked += len(expected.keys() | actual.keys())
+    for key in sorted(expected.keys() | actual.keys(), key=lambda k: tuple(map(str, k))):
+        a = actual.get(key)
+        e = expected.get(key)
+        if a != e:
+            width = len(a or e or [])
+            report.differences.append((what, key, e or [0] * width, a or [0] * width))
+
+
+def rebuild(*, batch: int = 2000, progress: Any = None) -> int:
+    """Empty the facts and rollups and build them again from the cases, batch by batch (after
+    a bulk load that bypassed the events, or to repair). One transaction; returns cases read."""
+    from xinfang.cases.models import Case
+
+    categories = rules.CategoryMap()
+    places = rules.PlaceMap()
+    n = 0
+    with transaction.atomic():
+        for day_model, month_model, _, _ in TABLES.values():
+            day_model.objects.all().delete()
+            month_model.objects.all().delete()
+        CaseFact.objects.all().delete()
+        now = timezone.now()
+        last = 0
+        while True:
+            ids = list(
+                Case.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            last = ids[-1]
+            computed = compute(ids, categories=categories, places=places)
+            CaseFact.objects.bulk_create(
+                [
+                    CaseFact(
+                        case_id=pk,
+                        cells=_encode(cells),
+                        computed_at=now,
+                        rules_version=rules.RULES_VERSION,
+                    )
+                    for pk, cells in computed.items()
+                ]
+            )
+            total: rules.Cells = {}
+            for cells in computed.values():
+                for key, values in cells.items():
+                    acc = total.setdefault(key, [0] * len(values))
+                    for j, v in enumerate(values):
+                        acc[j] += v
+            for part in _chunks(total, 500):
+                apply(part)
+            n += len(ids)
+            if progress:
+                progress(n)
+    return n
+
+
+def _chunks(cells: rules.Cells, size: int) -> Iterator[rules.Cells]:
+    items = sorted(cells.items(), key=_sort_key)
+    for i in range(0, len(items), size):
+        yield dict(items[i : i + size])
