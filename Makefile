@@ -71,8 +71,19 @@ test: $(STAMP)
 	$(MYPY) xinfang tests
 	mkdir -p var
 	env -u DATABASE_URL $(VPY) manage.py makemigrations --check --dry-run
-	env -u DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
-	bash scripts/test-postgres.sh $(PYTEST_ARGS)
+	@# The SQLite and PostgreSQL runs go side by side (one core each; separate media dirs),
+	@# their logs are printed when both have finished; either failing fails the target.
+	rm -rf var/test-media-sqlite var/test-media-pg; \
+	( env -u DATABASE_URL XINFANG_MEDIA_ROOT=$(CURDIR)/var/test-media-sqlite \
+		$(PYTEST) -p no:cacheprovider $(PYTEST_ARGS) > var/test-sqlite.log 2>&1; \
+		echo $$? > var/test-sqlite.rc ) & \
+	( XINFANG_MEDIA_ROOT=$(CURDIR)/var/test-media-pg \
+		bash scripts/test-postgres.sh -p no:cacheprovider $(PYTEST_ARGS) > var/test-pg.log 2>&1; \
+		echo $$? > var/test-pg.rc ) & \
+	wait; \
+	echo "=== pytest on SQLite ==="; cat var/test-sqlite.log; \
+	echo "=== pytest on PostgreSQL 15 ==="; cat var/test-pg.log; \
+	test "$$(cat var/test-sqlite.rc)" = 0 && test "$$(cat var/test-pg.rc)" = 0
 
 lint: $(STAMP)
 	$(RUFF) check .

@@ -26,7 +26,8 @@ number the product shows is a sum of the cells this module computes for each cas
 that held the case at that moment:
 
 - ``assigned``: 交办/转送/转办 to a unit (counted at the receiving unit); ``assigned_repeat`` the
-  same for a case that is a 重复信访.
+  same for a case that is a 重复信访. A 退回 (or a 回避 recall) gives the case back to the
+  registering office.
 - ``accept_done``: a 受理 or 不予受理 decision; ``accept_timely`` when it was made on or before the
   due date of the acceptance deadline in force (the latest 受理告知 deadline opened on or before
   that day and not cancelled before the decision); ``accepted``: 受理.
@@ -355,6 +356,8 @@ def contributions(
             h(day, unit, H_ASSIGNED)
             if case.is_repeat:
                 h(day, unit, H_ASSIGNED_REPEAT)
+        elif ev.kind in ("return", "recuse"):
+            holder = None  # back with the registering office
         elif ev.kind in ("accept", "refuse"):
             unit = ev.actor_unit_id or holder
             h(day, unit, H_ACCEPT_DONE)
@@ -469,6 +472,8 @@ COUNTED_KINDS = frozenset(
         "assign",
         "forward",
         "transfer",
+        "return",
+        "recuse",
         "accept",
         "refuse",
         "reply",
