@@ -232,9 +232,14 @@ def _case_batches(since: dt.date | None, batch: int) -> Iterator[list[int]]:
             last = ids[-1]
     else:
         start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+        # cells dated from ``since`` come from an event since then, or from the receipt (an
+        # intake cell, or a 积案 entry BACKLOG_DAYS after it, which needs no event)
+        received_from = start - dt.timedelta(days=rules.BACKLOG_DAYS + 1)
         ids = sorted(
             set(CaseEvent.objects.filter(at__gte=start).values_list("case_id", flat=True))
-            | set(Case.objects.filter(received_at__gte=start).values_list("pk", flat=True))
+            | set(
+                Case.objects.filter(received_at__gte=received_from).values_list("pk", flat=True)
+            )
         )
         for i in range(0, len(ids), batch):
             yield ids[i : i + batch]

@@ -191,10 +191,20 @@ CASE_FIELDS = (
 )
 
 
-def local_day(moment: dt.datetime) -> dt.date:
-    from xinfang.cases.deadlines import local_date
+_tz: Any = None
 
-    return local_date(moment)
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The local date (settings.TIME_ZONE, as ``cases.deadlines.local_date``) — without
+    Django's per-call lookup of the active zone: rebuilds call this for every event."""
+    global _tz
+    if _tz is None:
+        from zoneinfo import ZoneInfo
+
+        from django.conf import settings
+
+        _tz = ZoneInfo(settings.TIME_ZONE)
+    return moment.astimezone(_tz).date()
 
 
 # --- reference maps (categories, places) ---------------------------------------------------
