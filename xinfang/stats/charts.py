@@ -6,8 +6,9 @@ small per-process LRU cache — the dashboard redraws only when its figures chan
 has a text alternative (``Chart.alt``) and the page shows its figures in a table beside it.
 
     chart = Chart("line", "近12个月信访量", labels=["1月", …], series={"批次": [..], "人次": [..]})
-    chart.svg()   # str, inline <svg>
-    chart.png()   # bytes
+    chart.svg()      # str, inline <svg> — for the PDF/print HTML (no CSP there)
+    chart.img_tag()  # <img src="data:image/svg+xml;base64,…" alt="…"> — for pages under the CSP
+    chart.png()      # bytes
 """
 
 from __future__ import annotations
@@ -66,6 +67,21 @@ class Chart:
 
     def png(self, dpi: int = 150) -> bytes:
         return _render(self, "png", dpi)
+
+    def data_uri(self) -> str:
+        import base64
+
+        return "data:image/svg+xml;base64," + base64.b64encode(_render(self, "svg")).decode()
+
+    def img_tag(self, css_class: str = "chart-img") -> str:
+        """For pages: matplotlib's SVG styles itself with ``style`` attributes, which the
+        Content-Security-Policy (``style-src 'self'``) blocks when inlined — as an image it is a
+        separate document and renders; ``img-src`` allows ``data:``. Safe HTML (escaped alt)."""
+        from django.utils.html import format_html
+
+        return str(
+            format_html('<img class="{}" src="{}" alt="{}">', css_class, self.data_uri(), self.alt)
+        )
 
 
 def _fmt(v: float) -> str:

@@ -210,7 +210,7 @@ def backlog_on(
 ) -> list[dict[str, Any]]:
     """积案 at the end of ``day``: entries minus exits up to that day (all time)."""
     first = HandlingMonth.objects.order_by("month").values_list("month", flat=True).first()
-    if first is None:
+    if first is None or first > day:
         return [] if by else [{"backlog": 0}]
     rows = handling(Period(first, day), filters, by)
     out = []
