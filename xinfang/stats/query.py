@@ -231,13 +231,15 @@ def _day_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
 
 
 def l2_category_members(l2_ids: Iterable[int]) -> list[int]:
-    """Category ids whose second-level ancestor is one of ``l2_ids`` (the node and below)."""
+    """Category ids counted under the cell ids ``l2_ids`` (``rules.CategoryMap``): a
+    second-level id holds itself and its third level; a first-level id only the cases
+    classified at the first level (its second levels are cells of their own)."""
     from xinfang.cases.models import Category
 
     ids = list(l2_ids)
     return list(
         Category.objects.filter(
-            Q(pk__in=ids) | Q(parent_id__in=ids) | Q(parent__parent_id__in=ids, level__gte=4)
+            Q(pk__in=ids) | Q(parent_id__in=ids, level=3) | Q(parent__parent_id__in=ids, level=4)
         ).values_list("pk", flat=True)
     )
 
