@@ -1,4 +1,4 @@
-// Small per-page behaviour HTMX cannot do: formset rows, double-submit guard, Ctrl+Enter.
+// Small per-page behaviour HTMX cannot do: formset rows, double-submit guard, Ctrl+Enter, print.
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
@@ -50,5 +50,9 @@
       var form = ev.target.closest && ev.target.closest("form");
       if (form) { ev.preventDefault(); form.requestSubmit(); }
     }
+  });
+  // [data-print]: a 打印 button (no inline script under the CSP).
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest && ev.target.closest("[data-print]")) window.print();
   });
 })();

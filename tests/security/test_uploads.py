@@ -400,3 +400,19 @@ def test_content_disposition_quotes_everything() -> None:
     assert "\r" not in header and "\n" not in header
     assert header.startswith("attachment; filename=\"x.pdf\"; filename*=UTF-8''")
     assert "%22%3Bb%0D%0A.pdf" in header
+
+
+def test_truncated_images_stay_refused_after_weasyprint_is_loaded() -> None:
+    """WeasyPrint (the bulletin PDFs) sets Pillow's LOAD_TRUNCATED_IMAGES on import; the upload
+    check must refuse a truncated PNG all the same."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what its import does (once per process)
+    good = jpeg_with_gps()
+    with pytest.raises(DomainError, match="不是完整有效的JPEG图片"):
+        check_upload(up("半张.jpg", good[: len(good) // 2]))
+    png = png_with_text()
+    with pytest.raises(DomainError, match="被截断"):
+        check_upload(up("半张.png", png[: len(png) - 30]))
+    assert not ImageFile.LOAD_TRUNCATED_IMAGES

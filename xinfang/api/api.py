@@ -18,6 +18,7 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 
 from xinfang.api import actions, attachments, audit, cases, confidential, errors, people
+from xinfang.api import corrections as corrections_api
 from xinfang.api import desk as desk_api
 from xinfang.api import directory as directory_api
 from xinfang.api import documents as documents_api
@@ -117,6 +118,7 @@ api.add_router("/prevention", prevention_screening_api.router)
 api.add_router("/prevention", prevention_informants_api.router)
 api.add_router("/prevention", prevention_keys_api.router)
 api.add_router("/prevention", prevention_alerts_api.router)
+api.add_router("", corrections_api.router)
 api.add_router("/stats", stats_figures_api.router)
 api.add_router("/stats", stats_kpi_api.router)
 api.add_router("/stats", stats_bulletins_api.router)

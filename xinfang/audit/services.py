@@ -26,6 +26,7 @@ ACTIONS: dict[str, str] = {
     "password_change": "修改密码",
     "reveal": "查看完整信息",
     "export": "导出",
+    "assessment_change": "变更考核方案/一票否决",
     "case_event": "事项动态",
     "admin_add": "后台新增",
     "admin_change": "后台修改",

@@ -202,8 +202,11 @@ def detect_kind(name: str, data: bytes) -> Kind:
 
 def _reencode_image(name: str, data: bytes, kind: Kind) -> bytes:
     """Decode fully and encode again (no metadata), or refuse with the reason."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageFile, ImageOps
 
+    # A library loaded later in the process may relax this process-wide flag (WeasyPrint does
+    # on import): a truncated upload must fail ``load()`` below whatever else was imported.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     limit = int(getattr(settings, "ATTACHMENT_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
     fmt = "PNG" if kind is PNG else "JPEG"
     try:

@@ -96,6 +96,7 @@ def actions_from(status: str) -> list[Action]:
 # Timeline rows that are not state changes, then every action: the label a person reads.
 EVENT_LABELS: dict[str, str] = {
     "register": "登记",
+    "correct": "更正登记信息",
     "note": "备注",
     "attachment": "附件",
     "person_merge": "信访人合并",

@@ -3,6 +3,7 @@ from django.urls import path
 from xinfang.cases import (
     attachment_views,
     confidential_views,
+    correction_views,
     desk_views,
     exports,
     views,
@@ -31,6 +32,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/act/<slug:code>/", views.case_act, name="case_act"),
     path("cases/<int:pk>/note/", views.case_note, name="case_note"),
+    path("cases/<int:pk>/correct/", correction_views.case_correct_view, name="case_correct"),
     path(
         "cases/<int:pk>/attachments/<int:att_id>",
         attachment_views.attachment_download,

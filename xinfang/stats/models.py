@@ -35,6 +35,11 @@ INTAKE_DIMS = (
     "skip",
 )
 INTAKE_MEASURES = ("batches", "persons")
+# Projections of the intake cube without the many-valued dimensions, so that the usual sums read
+# a few thousand rows a month instead of one row per case at scale (rollup.PROJECTIONS).
+INTAKE_TOTAL_DIMS = ("office_id", "channel", "purpose", "kind", "repeat", "skip")
+INTAKE_CATEGORY_DIMS = ("office_id", "category_id")
+INTAKE_PLACE_DIMS = ("office_id", "place_id")
 
 HANDLING_DIMS = ("unit_id", "category_id")
 HANDLING_MEASURES = (
@@ -115,9 +120,118 @@ class IntakeMonth(_Intake):
         indexes = [models.Index(fields=["month", "office_id"], name="stats_intake_month_office")]
 
 
-class _Handling(models.Model):
-    unit_id = models.IntegerField("单位")
+class _IntakeTotal(models.Model):
+    office_id = models.IntegerField("登记单位")
+    channel = models.CharField("渠道", max_length=20)
+    purpose = models.CharField("目的", max_length=12)
+    kind = models.PositiveSmallIntegerField("形式")
+    repeat = models.BooleanField("重复", default=False)
+    skip = models.BooleanField("越级", default=False)
+    batches = models.IntegerField("批次", default=0)
+    persons = models.IntegerField("人次", default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.channel}: {self.batches}批 {self.persons}人"
+
+
+class IntakeTotalDay(_IntakeTotal):
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "收件日统计（渠道）"
+        verbose_name_plural = "收件日统计（渠道）"
+        constraints = [
+            models.UniqueConstraint(fields=["day", *INTAKE_TOTAL_DIMS], name="stats_it_day_key")
+        ]
+
+
+class IntakeTotalMonth(_IntakeTotal):
+    month = models.DateField("月份")
+
+    class Meta:
+        verbose_name = "收件月统计（渠道）"
+        verbose_name_plural = "收件月统计（渠道）"
+        constraints = [
+            models.UniqueConstraint(fields=["month", *INTAKE_TOTAL_DIMS], name="stats_it_month_key")
+        ]
+
+
+class _IntakeCategory(models.Model):
+    office_id = models.IntegerField("登记单位")
     category_id = models.IntegerField("内容分类（二级）", default=0)
+    batches = models.IntegerField("批次", default=0)
+    persons = models.IntegerField("人次", default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.category_id}: {self.batches}批"
+
+
+class IntakeCategoryDay(_IntakeCategory):
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "收件日统计（分类）"
+        verbose_name_plural = "收件日统计（分类）"
+        constraints = [
+            models.UniqueConstraint(fields=["day", *INTAKE_CATEGORY_DIMS], name="stats_ic_day_key")
+        ]
+
+
+class IntakeCategoryMonth(_IntakeCategory):
+    month = models.DateField("月份")
+
+    class Meta:
+        verbose_name = "收件月统计（分类）"
+        verbose_name_plural = "收件月统计（分类）"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", *INTAKE_CATEGORY_DIMS], name="stats_ic_month_key"
+            )
+        ]
+
+
+class _IntakePlace(models.Model):
+    office_id = models.IntegerField("登记单位")
+    place_id = models.IntegerField("问题属地", default=0)
+    batches = models.IntegerField("批次", default=0)
+    persons = models.IntegerField("人次", default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.place_id}: {self.batches}批"
+
+
+class IntakePlaceDay(_IntakePlace):
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "收件日统计（属地）"
+        verbose_name_plural = "收件日统计（属地）"
+        constraints = [
+            models.UniqueConstraint(fields=["day", *INTAKE_PLACE_DIMS], name="stats_ip_day_key")
+        ]
+
+
+class IntakePlaceMonth(_IntakePlace):
+    month = models.DateField("月份")
+
+    class Meta:
+        verbose_name = "收件月统计（属地）"
+        verbose_name_plural = "收件月统计（属地）"
+        constraints = [
+            models.UniqueConstraint(fields=["month", *INTAKE_PLACE_DIMS], name="stats_ip_month_key")
+        ]
+
+
+class _HandlingMeasures(models.Model):
     assigned = models.IntegerField("交办转送", default=0)
     assigned_repeat = models.IntegerField("其中重复信访", default=0)
     accept_done = models.IntegerField("受理环节办结", default=0)
@@ -132,6 +246,14 @@ class _Handling(models.Model):
     closed_once = models.IntegerField("一次性化解", default=0)
     backlog_in = models.IntegerField("转为积案", default=0)
     backlog_out = models.IntegerField("积案化解", default=0)
+
+    class Meta:
+        abstract = True
+
+
+class _Handling(_HandlingMeasures):
+    unit_id = models.IntegerField("单位")
+    category_id = models.IntegerField("内容分类（二级）", default=0)
 
     class Meta:
         abstract = True
@@ -161,6 +283,38 @@ class HandlingMonth(_Handling):
             models.UniqueConstraint(
                 fields=["month", *HANDLING_DIMS], name="stats_handling_month_key"
             )
+        ]
+
+
+class _HandlingTotal(_HandlingMeasures):
+    unit_id = models.IntegerField("单位")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}"
+
+
+class HandlingTotalDay(_HandlingTotal):
+    """The handling cube without the category (KPI pages, the dashboard, the backlog)."""
+
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "办理日统计（单位）"
+        verbose_name_plural = "办理日统计（单位）"
+        constraints = [models.UniqueConstraint(fields=["day", "unit_id"], name="stats_ht_day_key")]
+
+
+class HandlingTotalMonth(_HandlingTotal):
+    month = models.DateField("月份")
+
+    class Meta:
+        verbose_name = "办理月统计（单位）"
+        verbose_name_plural = "办理月统计（单位）"
+        constraints = [
+            models.UniqueConstraint(fields=["month", "unit_id"], name="stats_ht_month_key")
         ]
 
 
@@ -256,6 +410,25 @@ class Bulletin(models.Model):
         verbose_name_plural = "通报"
         ordering = ["-period_end", "-id"]
         indexes = [models.Index(fields=["unit", "kind", "period_end"], name="stats_bulletin_up")]
+        constraints = [
+            # one issued first edition per unit × kind × period, numbers never shared between
+            # first editions, one reissue of any edition (bulletins.issue_bulletin also locks)
+            models.UniqueConstraint(
+                fields=["unit", "kind", "period_start"],
+                condition=models.Q(state="ready", replaces__isnull=True),
+                name="stats_bulletin_one_first",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "kind", "number"],
+                condition=models.Q(state="ready", replaces__isnull=True),
+                name="stats_bulletin_number",
+            ),
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=models.Q(state="ready", replaces__isnull=False),
+                name="stats_bulletin_one_reissue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period_start}–{self.period_end}"

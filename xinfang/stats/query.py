@@ -19,14 +19,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from xinfang.stats import rules
-from xinfang.stats.models import (
-    HANDLING_MEASURES,
-    INTAKE_MEASURES,
-    HandlingDay,
-    HandlingMonth,
-    IntakeDay,
-    IntakeMonth,
-)
+from xinfang.stats.models import HANDLING_MEASURES, INTAKE_MEASURES, HandlingTotalMonth
 from xinfang.stats.periods import Period, split_months
 
 # Group-by names beyond the stored dimensions (computed after summing).
@@ -173,13 +166,44 @@ def _category_l1_map() -> dict[int, int]:
     return out
 
 
+def _source(candidates: Sequence[str], used: set[str]) -> tuple[Any, Any]:
+    """The day and month models of the first table (rollup.TABLES) holding every dimension the
+    query filters or groups on — a projection when it can, the full cube otherwise."""
+    from xinfang.stats.rollup import TABLES
+
+    for code in candidates:
+        day_model, month_model, dims, _ = TABLES[code]
+        if used <= set(dims):
+            return day_model, month_model
+    raise ValueError(f"no rollup holds {sorted(used)}")
+
+
+_FILTER_COLUMNS = {
+    "units": "office_id",
+    "places": "place_id",
+    "categories": "category_id",
+    "channels": "channel",
+    "purposes": "purpose",
+    "kinds": "kind",
+    "repeat": "repeat",
+    "skip": "skip",
+}
+
+
+def _intake_used(filters: Filters, by: Sequence[str]) -> set[str]:
+    used = {b for b in _storage_by(by) if b not in ("day", "month")}
+    used |= {col for attr, col in _FILTER_COLUMNS.items() if getattr(filters, attr) is not None}
+    return used
+
+
 def intake(
     period: Period, filters: Filters = Filters(), by: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """批次/人次 summed over ``period``, grouped by ``by`` (stored dims, ``day``, ``month``,
     ``channel_group``, ``category_l1``). Rows: {dim: value, …, "batches": n, "persons": n}."""
+    day_model, month_model = _source(("it", "ic", "ip", "i"), _intake_used(filters, by))
     rows = _sum(
-        IntakeDay, IntakeMonth, INTAKE_MEASURES, period, filters.intake_q(), _storage_by(by)
+        day_model, month_model, INTAKE_MEASURES, period, filters.intake_q(), _storage_by(by)
     )
     rows = _derive(rows, by, INTAKE_MEASURES)
     return [r for r in rows if r["batches"] or r["persons"] or not by]
@@ -194,8 +218,12 @@ def handling(
     period: Period, filters: Filters = Filters(), by: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """The handling measures (``models.HANDLING_MEASURES``) summed over ``period``."""
+    used = {b for b in _storage_by(by) if b not in ("day", "month")} | {"unit_id"}
+    if filters.categories is not None:
+        used.add("category_id")
+    day_model, month_model = _source(("ht", "h"), used)
     rows = _sum(
-        HandlingDay, HandlingMonth, HANDLING_MEASURES, period, filters.handling_q(), _storage_by(by)
+        day_model, month_model, HANDLING_MEASURES, period, filters.handling_q(), _storage_by(by)
     )
     return _derive(rows, by, HANDLING_MEASURES)
 
@@ -209,7 +237,7 @@ def backlog_on(
     day: dt.date, filters: Filters = Filters(), by: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """积案 at the end of ``day``: entries minus exits up to that day (all time)."""
-    first = HandlingMonth.objects.order_by("month").values_list("month", flat=True).first()
+    first = HandlingTotalMonth.objects.order_by("month").values_list("month", flat=True).first()
     if first is None or first > day:
         return [] if by else [{"backlog": 0}]
     rows = handling(Period(first, day), filters, by)

@@ -39,7 +39,8 @@ that held the case at that moment:
 - ``closed``: 办结 (at the handling unit; the registering office when no unit handled it);
   ``closed_once``: a 办结 with no 复查 request before it and no 不满意 as the last evaluation.
 - ``backlog_in``/``backlog_out``: 积案 — a case still open ``BACKLOG_DAYS`` days after it was
-  received. ``backlog_in`` on the day it becomes one (or re-opens as one after a 复查 request),
+  received (open from its receipt: a registration back-dated past that day is 积案 from day
+  90). ``backlog_in`` on the day it becomes one (or re-opens as one after a 复查 request),
   ``backlog_out`` on the day it leaves the open states; the backlog on a day is the running sum.
 
 Rates (``stats.kpi``) are ratios of these sums; overdue counts are read live from the open
@@ -418,7 +419,7 @@ def _backlog(
     threshold = local_day(case.received_at) + dt.timedelta(days=BACKLOG_DAYS)
     if not timeline:  # no status events (bulk-loaded): open or not since it was received
         timeline = [(case.received_at, case.status in OPEN_STATUSES, None)]
-    is_open = False
+    is_open = True  # open from the receipt (a back-dated registration was open before it)
     unit: int | None = None
     passed = False
     for at, opened, holder in timeline:

@@ -26,12 +26,13 @@ urlpatterns = [
     # 通报 (bulletin_views)
     path("bulletins/", bulletin_views.bulletin_list, name="stats_bulletins"),
     path("bulletins/<int:pk>/", bulletin_views.bulletin_detail, name="stats_bulletin"),
-    path("bulletins/<int:pk>/<str:fmt>/", bulletin_views.bulletin_file, name="stats_bulletin_file"),
+    # reissue/ before <str:fmt>/, which would match it
     path(
         "bulletins/<int:pk>/reissue/",
         bulletin_views.bulletin_reissue,
         name="stats_bulletin_reissue",
     ),
+    path("bulletins/<int:pk>/<str:fmt>/", bulletin_views.bulletin_file, name="stats_bulletin_file"),
     # XLSX of any list with its filters (export_views)
     path("export/<str:what>.xlsx", export_views.export_xlsx, name="stats_export"),
 ]

@@ -15,7 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--since", help="只核对该日（YYYY-MM-DD）以来有动态的事项及该日以来的汇总"
+            "--since",
+            help="只核对该日（YYYY-MM-DD）以来有动态的事项及该日以来的汇总（月汇总仅当该日为1日时核对）",
         )
         parser.add_argument("--repair", action="store_true", help="按重新计算的结果修复")
         parser.add_argument("--show", type=int, default=20, help="列出的差异条数（默认20）")
@@ -40,10 +41,12 @@ class Command(BaseCommand):
         )
         for what, key, expected, actual in report.differences[: opts["show"]]:
             self.stdout.write(f"  {what} {key}: 应为 {expected}，实为 {actual}")
-        if not report.ok:
-            if opts["repair"]:
-                self.stdout.write("已修复。")
-            else:
-                raise CommandError("统计汇总与重新计算结果不一致（可用 --repair 修复）")
-        else:
+        if report.ok:
             self.stdout.write("一致。")
+            return
+        if not opts["repair"]:
+            raise CommandError("统计汇总与重新计算结果不一致（可用 --repair 修复）")
+        after = rollup.check(since=since)
+        if not after.ok:
+            raise CommandError(f"修复后仍有差异 {len(after.differences)} 个，请检查日志")
+        self.stdout.write("已修复，复核一致。")
