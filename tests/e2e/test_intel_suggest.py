@@ -62,6 +62,8 @@ def test_category_and_unit_suggestions(page, live_server, world, register, activ
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.wait_for_selector(".timeline >> text=智能建议")
     page.click("#action-assign > summary")
+    # the suggestion loads when it comes into view (hx-trigger "intersect once")
+    page.locator("#action-assign .route-suggest").scroll_into_view_if_needed()
     page.wait_for_selector("#action-assign >> text=近一年同类 2 件")
     shot("02-unit-suggestions")
     page.click("#action-assign button[aria-label='采用承办单位：东湖街道']")

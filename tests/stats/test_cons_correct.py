@@ -379,3 +379,39 @@ def test_api_correct(world: World, register: Any) -> None:
     status, body = _api_post(world.bob, case.pk, {"category_id": a.pk, "reason": "分类有误"})
     assert status == 404, body
     assert rollup.check().ok
+
+
+def test_a_stale_form_does_not_revert_a_colleagues_correction(world: World) -> None:
+    """The form carries what the clerk saw (hidden initial values): only the fields the clerk
+    changed are corrected, and one a colleague corrected meanwhile is a conflict."""
+    from tests.conftest import make_user
+    from tests.stats.factory import at, bulk_cases
+    from xinfang.cases.correction_views import correction_form
+    from xinfang.org import roles as R
+
+    x, y, z = list(Category.objects.filter(level=2, is_active=True).order_by("id")[:3])
+    (case,) = bulk_cases(world, [(1, {"category": x, "received_at": at("2026-03-02")})])
+    form = correction_form(case)  # what alice's browser holds
+    seen = {k: ("" if v is None else str(v)) for k, v in form.initial.items()}
+    data = {f"corr-{k}": v for k, v in seen.items()}
+    data |= {f"initial-corr-{k}": v for k, v in seen.items()}
+    colleague = make_user("al2", world.office, R.CASE_OFFICER, "同事")
+    case.refresh_from_db()
+    case_correct(case=case, by=colleague, category_id=y.pk, reason="分类登记错误，予以更正")
+    client = Client()
+    client.force_login(world.alice)
+    # alice changes only 人数: the colleague's category stays
+    client.post(
+        f"/cases/{case.pk}/correct/",
+        data | {"corr-headcount": "2", "corr-reason": "人数登记有误，实为二人"},
+    )
+    case.refresh_from_db()
+    assert (case.category_id, case.headcount) == (y.pk, 2)
+    # alice, still on her old form, changes the category: refused, nothing reverted
+    r = client.post(
+        f"/cases/{case.pk}/correct/",
+        data | {"corr-category_id": str(z.pk), "corr-reason": "分类应为另一类"},
+    )
+    case.refresh_from_db()
+    assert case.category_id == y.pk
+    assert "内容分类刚被他人更正" in r.content.decode()

@@ -243,7 +243,7 @@ def _veto_out(flag: VetoFlag, labels: dict[str, str]) -> dict[str, Any]:
         "period_start": flag.period_start,
         "period_end": flag.period_end,
         "reason": flag.reason,
-        "case_id": flag.case_id,
+        "case_id": flag.case_id if getattr(flag, "case_visible", False) else None,
         "created_by": _name(flag.created_by),
         "created_at": flag.created_at,
         "revoked_at": flag.revoked_at,

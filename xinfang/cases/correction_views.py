@@ -62,6 +62,10 @@ class CorrectionForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
+        # The values the clerk saw travel with the form: only what the clerk changed is
+        # corrected, and a field a colleague corrected meanwhile is a conflict, not overwritten.
+        for name in CORRECTED:
+            self.fields[name].show_hidden_initial = True
         field = self.fields["category_id"]
         choices = category_choices()
         if case.category_id and not any(v == str(case.category_id) for v, _ in choices):
@@ -69,6 +73,17 @@ class CorrectionForm(forms.Form):
             choices.append((str(case.category_id), f"{case.category}（已停用）"))
         field.choices = [("", "— 未分类（不更改） —"), *choices[1:]]  # type: ignore[attr-defined]
         self.case = case
+
+
+CORRECTED = ("category_id", "place_code", "headcount", "channel")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _current(case: Case, name: str) -> str:
+    return _text(getattr(case, name))
 
 
 def correction_form(case: Case, data: Any = None) -> CorrectionForm:
@@ -103,6 +118,24 @@ def case_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = correction_form(case, request.POST)
     if form.is_valid():
         d = form.cleaned_data
+        # what the clerk saw (the hidden initial values; a client without them: the case now)
+        seen = {
+            n: request.POST.get(form.add_initial_prefix(n), _current(case, n)) for n in CORRECTED
+        }
+        changed = [
+            n
+            for n in CORRECTED
+            if _text(d.get(n)) != seen[n]
+            and not (n == "category_id" and d.get(n) is None)  # "— 未分类（不更改） —"
+        ]
+        stale = [n for n in changed if seen[n] != _current(case, n)]
+        if stale:
+            labels = "、".join(str(form.fields[n].label) for n in stale)
+            form.add_error(None, f"{labels}刚被他人更正，请刷新页面后再更正")
+        elif not changed:
+            form.add_error(None, "没有需要更正的内容：请修改至少一项登记信息")
+    if form.is_valid():
+        d = form.cleaned_data
         try:
             run_once(
                 user=request.user,
@@ -112,10 +145,10 @@ def case_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
                 effect=lambda: corrections.case_correct(
                     case=case,
                     by=request.user,
-                    category_id=d.get("category_id"),
-                    place_code=d.get("place_code") or "",
-                    headcount=d.get("headcount"),
-                    channel=d.get("channel"),
+                    category_id=d.get("category_id") if "category_id" in changed else None,
+                    place_code=(d.get("place_code") or "") if "place_code" in changed else None,
+                    headcount=d.get("headcount") if "headcount" in changed else None,
+                    channel=d.get("channel") if "channel" in changed else None,
                     reason=d.get("reason") or "",
                 ),
             )

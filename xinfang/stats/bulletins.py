@@ -423,7 +423,7 @@ def figures_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any
             )
     old_tables = {t["key"]: t for t in old.get("tables", [])}
     for t in new.get("tables", []):
-        if t["key"] in DIFF_SKIP_TABLES or t["key"] == "unit":
+        if t["key"] in DIFF_SKIP_TABLES:
             continue
         was = old_tables.get(t["key"], {"rows": [], "columns": t["columns"]})
         labels = [c["label"] for c in t["columns"]]
@@ -433,10 +433,11 @@ def figures_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any
             a_cells, b_cells = old_rows.get(rk), new_rows.get(rk)
             name = (b_cells or a_cells or [""])[0]
             for i, label in enumerate(labels[1:], start=1):
-                if t["columns"][i]["type"] in ("chg", "pct"):
-                    continue  # derived from the counts that are listed
-                a = a_cells[i] if a_cells else 0
-                b = b_cells[i] if b_cells else 0
+                if t["columns"][i]["type"] != "int":
+                    continue  # text, or derived from the counts that are listed
+                # a row on one side only left (or entered) a top-N list: not a zero
+                a = a_cells[i] if a_cells else "未列入本表"
+                b = b_cells[i] if b_cells else "未列入本表"
                 if a != b:
                     out.append({"path": f"{t['title']}/{name}/{label}", "old": a, "new": b})
     old_p, new_p = old.get("paragraphs", []), new.get("paragraphs", [])

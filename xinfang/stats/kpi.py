@@ -641,7 +641,15 @@ def veto_revoke(*, flag: VetoFlag, by: Any, reason: str) -> VetoFlag:
 
 
 def vetoes_visible_to(user: Any) -> Any:
-    """Flags on units in the user's statistics scope (others: 404)."""
-    return VetoFlag.objects.filter(unit_id__in=policy.scope_ids(user)).select_related(
-        "unit", "created_by", "revoked_by", "case"
+    """Flags on units in the user's statistics scope (others: 404). ``case_visible``: whether
+    the reader may see the linked case — its number is shown only then (a flag can cite a
+    检举控告 case that the flagged unit's own readers must not learn of)."""
+    from django.db.models import Exists, OuterRef
+
+    from xinfang.cases.policy import cases_visible_to
+
+    return (
+        VetoFlag.objects.filter(unit_id__in=policy.scope_ids(user))
+        .select_related("unit", "created_by", "revoked_by", "case")
+        .annotate(case_visible=Exists(cases_visible_to(user).filter(pk=OuterRef("case_id"))))
     )

@@ -345,16 +345,28 @@ def veto_list(request: HttpRequest) -> HttpResponse:
             form.add_error("case_number", "未找到该编号的信访事项（或不在您的权限范围内）")
             return _veto_page(request, scheme, form, status=400)
     unit = Unit.objects.get(pk=d["unit"])
+    from xinfang.core.idempotency import form_key, post_fingerprint, replay_of, run_once
+
+    key, fingerprint, scope = form_key(request), post_fingerprint(request), "stats_veto_add"
+    if replay_of(user=request.user, key=key, scope=scope, fingerprint=fingerprint):
+        messages.info(request, "该一票否决已记录，未重复记录")
+        return redirect("stats_vetoes")
     try:
-        kpi.veto_add(
-            scheme=scheme,
-            by=request.user,
-            unit=unit,
-            code=d["code"],
-            start=d["period_start"],
-            end=d["period_end"],
-            reason=d["reason"],
-            case=case,
+        run_once(
+            user=request.user,
+            key=key,
+            scope=scope,
+            fingerprint=fingerprint,
+            effect=lambda: kpi.veto_add(
+                scheme=scheme,
+                by=request.user,
+                unit=unit,
+                code=d["code"],
+                start=d["period_start"],
+                end=d["period_end"],
+                reason=d["reason"],
+                case=case,
+            ),
         )
     except PermissionDenied as exc:
         return _forbidden(request, exc.message)

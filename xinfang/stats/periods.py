@@ -79,9 +79,10 @@ class Period:
 
     def same_last_year(self) -> Period:
         start = _minus_year(self.start)
-        if self.kind in ("month", "ytd", "quarter", "year"):
+        if self.end == _month_end(self.end.year, self.end.month):
+            # a period ending with its month ends with the month a year earlier (29 Feb ↔ 28 Feb)
             end = _month_end(self.end.year - 1, self.end.month)
-        else:
+        else:  # a month or year to date (1 Jan – 15 Mar): the same dates
             end = _minus_year(self.end)
         return Period(start, end, self.kind)
 

@@ -8,8 +8,9 @@ unit's subtree. A unit outside the reader's scope is a 404 (never "0"), the same
 Figures count every case, 检举控告 included (a count reveals nothing of its content); the
 cases behind a figure are listed only as far as the reader may see them
 (``cases.policy.cases_visible_to``) and the page says how many are not shown.
-Configuring the 考核 scheme and recording 一票否决: 领导 and 办案员 of the petition office
-(``may_manage_assessment``). Every export (XLSX/DOCX/PDF) is audited.
+Configuring the 考核 scheme, recording 一票否决 and issuing 通报: 领导 and 办案员 whose scope is
+the whole district (``may_manage_assessment``) — never the assessed units' own staff. Every
+export (XLSX/DOCX/PDF) is audited.
 """
 
 from __future__ import annotations
@@ -65,4 +66,10 @@ def subtree_ids(unit: Unit) -> tuple[int, ...]:
 
 
 def may_manage_assessment(user: Any) -> bool:
-    return any(p.role in ASSESSMENT_MANAGERS for p in posts_of(user))
+    """The 考核 scheme and 一票否决 are the top level's: a 领导 or 办案员 post whose scope is a
+    whole tree (the district's leaders, the 区信访局's officers — their scope is the district
+    they serve). An assessed unit's own staff never change what ranks them."""
+    return any(
+        p.role in ASSESSMENT_MANAGERS and (p.scope_path or p.unit_path).strip(".").count(".") == 0
+        for p in posts_of(user)
+    )

@@ -342,9 +342,11 @@ def cases_behind(
             received_at__gte=start - lag, received_at__lt=end - lag + dt.timedelta(days=1)
         ).values_list("pk", flat=True)
     )
-    if measure in ("evaluated", "satisfied", "unsatisfied"):
+    if measure in ("reply_done", "reply_timely", "evaluated", "satisfied", "unsatisfied"):
+        # a reply counts on its 送达日期, which may precede the day it was recorded; an
+        # evaluation counts on its reply's day
         ids |= set(
-            CaseEvent.objects.filter(kind="evaluate", at__gte=start).values_list(
+            CaseEvent.objects.filter(kind__in=("reply", "evaluate"), at__gte=start).values_list(
                 "case_id", flat=True
             )
         )

@@ -31,8 +31,9 @@ that held the case at that moment:
 - ``accept_done``: a 受理 or 不予受理 decision; ``accept_timely`` when it was made on or before the
   due date of the acceptance deadline in force (the latest 受理告知 deadline opened on or before
   that day and not cancelled before the decision); ``accepted``: 受理.
-- ``reply_done``/``reply_timely``: 答复, and on time against the 办理 deadline in force (with any
-  approved extension).
+- ``reply_done``/``reply_timely``: 答复, counted on the day it was **served** (the 送达日期 the
+  clerk enters, which may precede the day it was recorded), and on time when served on or before
+  the due date of the 办理 deadline in force (with any approved extension).
 - ``evaluated``/``satisfied``/``unsatisfied``: the petitioner's last evaluation after a reply is
   counted **on that reply's cell** (a cohort: of the cases replied in a period, how many were
   evaluated, and how); 满意 includes 基本满意.
@@ -378,6 +379,9 @@ def contributions(
             if due is None or day <= due.due_on:
                 h(day, unit, H_ACCEPT_TIMELY)
         elif ev.kind == "reply":
+            # the reply counts on the day it was served (答复送达日期), which may be before the
+            # day it was recorded
+            day = _date(ev.data.get("served_on")) or day
             unit = ev.actor_unit_id or holder
             h(day, unit, H_REPLY_DONE)
             due = _in_force(deadlines, DeadlineKind.HANDLE, ev.at)
@@ -440,6 +444,13 @@ def _backlog(
     if not passed and is_open:
         # open when the threshold comes (in the past or the future): it becomes 积案 then
         h(threshold, unit, H_BACKLOG_IN)
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _int(value: Any) -> int | None:
