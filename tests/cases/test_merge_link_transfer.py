@@ -277,10 +277,12 @@ def test_parallel_transfers_one_wins(world: World, register: Register) -> None:
     S.case_assign(case=case, by=world.alice, unit=world.street)
     units = [world.sibling, world.community]
 
+    # both clerks' pages read before either submits: a thread scheduled late must not read the
+    # other's committed transfer (from there a second transfer is legitimate, not a race)
+    pages = [Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)]
+
     def work(i: int) -> Any:
-        return H.case_transfer(
-            case=Case.objects.get(pk=case.pk), by=world.alice, unit=units[i], reason="改由他处办理"
-        )
+        return H.case_transfer(case=pages[i], by=world.alice, unit=units[i], reason="改由他处办理")
 
     results = in_threads(2, work)
     assert sum(isinstance(r, CaseEvent) for r in results) == 1, results

@@ -127,9 +127,12 @@ def test_two_clerks_correcting_one_case_at_once(world: World) -> None:
     clerks = [world.alice, make_user("carl", world.office, R.CASE_OFFICER, "卡尔")]
     wanted: list[dict[str, Any]] = [{"category_id": cat_b}, {"headcount": 6}]
 
+    # each clerk's page, both read before either submits (a thread scheduled late must not
+    # read the other's committed correction: that would be a later, legitimate correction)
+    pages = [Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)]
+
     def work(i: int) -> Any:
-        page = Case.objects.get(pk=case.pk)  # each clerk's page
-        return case_correct(case=page, by=clerks[i], reason="登记信息有误", **wanted[i])
+        return case_correct(case=pages[i], by=clerks[i], reason="登记信息有误", **wanted[i])
 
     results = in_threads(2, work)
     wins = [r for r in results if isinstance(r, CaseEvent)]
