@@ -59,23 +59,19 @@ def figure_link(
     ``?table=i|h&measure=…&start=YYYY-MM-DD&end=YYYY-MM-DD&unit=<scope id>`` then the filters
     of ``LINK_FILTERS`` that are not None: a list/tuple is written as the parameter repeated
     (``place=3&place=4`` = any of them), a bool as 1/0."""
-    params: list[tuple[str, Any]] = [
-        ("table", table),
-        ("measure", measure),
-        ("start", period.start.isoformat()),
-        ("end", period.end.isoformat()),
-        ("unit", unit.pk if isinstance(unit, Unit) else unit),
-    ]
-    for name in LINK_FILTERS:
-        value = filters.pop(name, None)
-        if value is None:
-            continue
-        values = value if isinstance(value, list | tuple) else [value]
-        for v in values:
-            params.append((name, int(v) if isinstance(v, bool) else v))
-    if filters:
-        raise TypeError(f"unknown figure filters: {sorted(filters)}")
-    return reverse("stats_cases") + "?" + urlencode(params)
+    from xinfang.stats.forms import figure_url  # the one encoder of the link contract
+
+    unknown = set(filters) - set(LINK_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown figure filters: {sorted(unknown)}")
+    return figure_url(
+        table=table,
+        measure=measure,
+        start=period.start,
+        end=period.end,
+        unit=unit.pk if isinstance(unit, Unit) else unit,
+        **{name: filters[name] for name in LINK_FILTERS if name in filters},
+    )
 
 
 # --- periods -------------------------------------------------------------------------------
