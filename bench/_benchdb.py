@@ -41,16 +41,31 @@ def _pg_admin(maintenance_url: str, sql: str) -> None:
 
 
 def setup(
-    db: str, *, allowed_hosts: str = "testserver,127.0.0.1,localhost", keep: bool = False
+    db: str,
+    *,
+    allowed_hosts: str = "testserver,127.0.0.1,localhost",
+    keep: bool = False,
+    reuse: bool = False,
 ) -> str:
     """Point the settings at a fresh database, set Django up and migrate. Returns a label.
-    ``keep``: leave the database behind for inspection (its location is printed)."""
+    ``keep``: leave the database behind for inspection (its location is printed).
+    ``reuse``: open the database an earlier ``keep`` run left (PostgreSQL: the same name;
+    SQLite: ``XINFANG_SQLITE_PATH`` must name it), migrate it, and leave it behind again."""
     sys.path.insert(0, str(ROOT))
     os.environ["XINFANG_ALLOW_DEV_SECRET"] = "1"
     os.environ["DJANGO_SETTINGS_MODULE"] = "xinfang.settings"
     os.environ["XINFANG_ALLOWED_HOSTS"] = allowed_hosts
     os.environ.setdefault("XINFANG_LOG_LEVEL", "ERROR")
-    if db == "sqlite":
+    if reuse:
+        if db == "sqlite":
+            path = os.environ.get("XINFANG_SQLITE_PATH", "")
+            if not Path(path).is_file():
+                raise SystemExit("--reuse with SQLite: set XINFANG_SQLITE_PATH to the kept file")
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = _pg_url()[0]
+        print(f"(reusing the kept database: {os.environ.get('DATABASE_URL') or path})")
+    elif db == "sqlite":
         tmp = tempfile.mkdtemp(prefix="xinfang-bench-")
         if keep:
             print(f"(keeping the database: XINFANG_SQLITE_PATH={tmp}/bench.sqlite3)")

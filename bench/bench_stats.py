@@ -47,36 +47,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-# --- a faster bulk rebuild (the same rules, leaner I/O) ----------------------------------------
-
-
-def _parse_dt(v: Any) -> Any:
-    if v is None:
-        return v
-    if not isinstance(v, dt.datetime):
-        v = dt.datetime.fromisoformat(str(v))
-    return v if v.tzinfo is not None else v.replace(tzinfo=dt.UTC)  # SQLite: naive UTC
-
-
-def _parse_date(v: Any) -> Any:
-    if v is None or isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v))
-
-
-_CASE_COLS = (
-    "id",
-    "status",
-    "received_at",
-    "headcount",
-    "channel",
-    "purpose",
-    "category_id",
-    "place_code",
-    "office_unit_id",
-    "is_repeat",
-    "is_skip_level",
-)
+# --- the rollup build paths ----------------------------------------------------------------
 
 
 def fast_rebuild(
@@ -85,189 +56,84 @@ def fast_rebuild(
     progress: Callable[[int], Any] | None = None,
     from_facts: bool = False,
 ) -> int:
-    """``rollup.rebuild()`` with the same counting rules (``rules.contributions`` per case, the
-    same maps, the same ``rollup.apply``) but raw-cursor reads by case-id range (no ORM row
-    conversion, one range scan per table instead of ``IN (ids)``), raw fact inserts and larger
-    batches. What a bulk path gains; ``rollup.check()`` afterwards proves the result equal."""
-    import json
+    """``from_facts``: the product's bulk rebuild (``stats.bulk.rebuild``: rules → facts, then
+    one ``GROUP BY`` per table). Otherwise the same raw-cursor fact computation with each
+    batch's cells upserted (``rollup.apply``), as ``rollup.rebuild()`` does — what the leaner
+    reads alone gain."""
+    from django.db import transaction
 
-    from django.db import connection, transaction
-    from django.utils import timezone
+    from xinfang.stats import bulk, rollup
 
-    from xinfang.cases.models import Case, CaseEvent, Deadline, DeadlineKind
-    from xinfang.stats import rollup, rules
-    from xinfang.stats.models import CaseFact
+    if from_facts:
+        return bulk.rebuild(batch=batch, progress=progress)
 
-    categories, places = rules.CategoryMap(), rules.PlaceMap()
-    qn = connection.ops.quote_name
-    case_t, ev_t, dl_t = (qn(m._meta.db_table) for m in (Case, CaseEvent, Deadline))
-    fact_t = qn(CaseFact._meta.db_table)
-    cells_field = CaseFact._meta.get_field("cells")
-    kinds = sorted(rules.COUNTED_KINDS)
-    marks = ", ".join(["%s"] * len(kinds))
-    n = 0
+    def upsert(total: Any) -> None:
+        for part in rollup._chunks(total, 500):
+            rollup.apply(part)
+
     with transaction.atomic():
-        for day_model, month_model, _, _ in rollup.TABLES.values():
-            day_model.objects.all().delete()
-            month_model.objects.all().delete()
-        CaseFact.objects.all().delete()
-        now_db = CaseFact._meta.get_field("computed_at").get_db_prep_save(
-            timezone.now(), connection
-        )
-        last = 0
-        with connection.cursor() as cur:
-            while True:
-                cur.execute(
-                    f"SELECT {', '.join(qn(c) for c in _CASE_COLS)} FROM {case_t} "
-                    "WHERE id > %s ORDER BY id LIMIT %s",
-                    [last, batch],
-                )
-                rows = cur.fetchall()
-                if not rows:
-                    break
-                lo, hi = rows[0][0], rows[-1][0]
-                last = hi
-                cases = [
-                    rules.CaseRow(
-                        r[0],
-                        r[1],
-                        _parse_dt(r[2]),
-                        r[3],
-                        r[4],
-                        r[5],
-                        r[6],
-                        r[7],
-                        r[8],
-                        bool(r[9]),
-                        bool(r[10]),
-                    )
-                    for r in rows
-                ]
-                events: dict[int, list[rules.EventRow]] = {c.pk: [] for c in cases}
-                cur.execute(
-                    f"SELECT case_id, kind, at, to_status, actor_unit_id, data FROM {ev_t} "
-                    f"WHERE case_id BETWEEN %s AND %s AND (kind IN ({marks}) "
-                    "OR to_status <> '') ORDER BY case_id, at, id",
-                    [lo, hi, *kinds],
-                )
-                for cid, kind, at, to_status, unit, data in cur.fetchall():
-                    if cid in events:
-                        if isinstance(data, str):
-                            data = json.loads(data)
-                        events[cid].append(
-                            rules.EventRow(kind, _parse_dt(at), to_status, unit, data or {})
-                        )
-                dls: dict[int, list[rules.DeadlineRow]] = {c.pk: [] for c in cases}
-                cur.execute(
-                    f"SELECT case_id, kind, started_on, due_on, cancelled_at FROM {dl_t} "
-                    "WHERE case_id BETWEEN %s AND %s AND kind IN (%s, %s)",
-                    [lo, hi, DeadlineKind.ACCEPT, DeadlineKind.HANDLE],
-                )
-                for cid, kind, started, due, cancelled in cur.fetchall():
-                    if cid in dls:
-                        dls[cid].append(
-                            rules.DeadlineRow(
-                                kind, _parse_date(started), _parse_date(due), _parse_dt(cancelled)
-                            )
-                        )
-                total: rules.Cells = {}
-                facts = []
-                for c in cases:
-                    cells = rules.contributions(
-                        c, events[c.pk], dls[c.pk], categories=categories, places=places
-                    )
-                    facts.append(
-                        (
-                            c.pk,
-                            cells_field.get_db_prep_save(rollup._encode(cells), connection),
-                            now_db,
-                            rules.RULES_VERSION,
-                        )
-                    )
-                    for key, values in cells.items():
-                        acc = total.setdefault(key, [0] * len(values))
-                        for j, v in enumerate(values):
-                            acc[j] += v
-                cur.executemany(
-                    f"INSERT INTO {fact_t} (case_id, cells, computed_at, rules_version) "
-                    "VALUES (%s, %s, %s, %s)",
-                    facts,
-                )
-                if not from_facts:
-                    for part in rollup._chunks(total, 500):
-                        rollup.apply(part)
-                n += len(cases)
-                if progress:
-                    progress(n)
-        if from_facts:
-            rollups_from_facts()
-    return n
+        bulk.clear()
+        return bulk.compute_facts(batch=batch, progress=progress, on_cells=upsert)
 
 
-def rollups_from_facts() -> None:
-    """The set-based half of a bulk load: the day and month rollups as one ``INSERT … SELECT …
-    GROUP BY`` each over the cells stored on the facts (PostgreSQL ``jsonb_array_elements``,
-    SQLite ``json_each``) — the cells themselves come from ``rules.contributions``, so the
-    counting rules stay in one place. The rollup tables must be empty."""
-    from django.db import connection
+def parallel_facts(
+    workers: int,
+    progress: Callable[[int], Any] | None = None,
+    *,
+    keep_facts: bool = False,
+    only: tuple[int, int] | None = None,
+) -> int:
+    """``stats.bulk.rebuild`` with the rules run by ``workers`` forked processes, each on its
+    own range of case ids and its own connection (PostgreSQL; the 2 cores then run the rules
+    and the inserts side by side), then the set-based sums over the facts once.
+    ``keep_facts``: the facts already written stay (a bulk load computed part of them while it
+    was still seeding); only the cases after the last one with a fact are computed.
+    ``only=(lo, hi)``: just the facts of those case ids (no rollups; run alongside a seed)."""
+    from django.db import connections, transaction
+    from django.db.models import Max, Min
 
-    from xinfang.stats import rollup
+    from xinfang.cases.models import Case
+    from xinfang.stats import bulk, rollup
     from xinfang.stats.models import CaseFact
 
-    pg = connection.vendor == "postgresql"
-    qn = connection.ops.quote_name
-    fact_t = qn(CaseFact._meta.db_table)
-    if pg:
-        source = f"{fact_t} f CROSS JOIN LATERAL jsonb_array_elements(f.cells) AS j(v)"
-
-        def el(k: int, cast: str) -> str:
-            return f"(j.v->>{k})::{cast}"
-
-        def month(expr: str) -> str:
-            return f"date_trunc('month', {expr})::date"
-
-        tab = "(j.v->>0)"
+    b = Case.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    lo, hi = b["lo"] or 0, b["hi"] or 0
+    if only is not None:
+        lo, hi = only
+    elif keep_facts:
+        with transaction.atomic():
+            for day_model, month_model, _, _ in rollup.TABLES.values():
+                day_model.objects.all().delete()
+                month_model.objects.all().delete()
+        lo = (CaseFact.objects.aggregate(m=Max("case_id"))["m"] or lo - 1) + 1
     else:
-        source = f"{fact_t} f, json_each(f.cells) AS j"
+        with transaction.atomic():
+            bulk.clear()
+    step = (hi - lo) // workers + 1
+    connections.close_all()
+    pids = []
+    for k in range(workers):
+        rng = (lo + k * step, min(hi, lo + (k + 1) * step - 1))
+        pid = os.fork()
+        if pid == 0:  # the child: its own connection, its own range, then out
+            code = 1
+            try:
+                bulk.compute_facts(progress=progress, id_range=rng)
+                code = 0
+            except BaseException:
+                import traceback
 
-        def el(k: int, cast: str) -> str:
-            return f"json_extract(j.value, '$[{k}]')"
-
-        def month(expr: str) -> str:
-            return f"strftime('%Y-%m-01', {expr})"
-
-        tab = "json_extract(j.value, '$[0]')"
-    for code in rollup.FACT_TABLES:
-        day_model, month_model, dims, measures = rollup.TABLES[code]
-        types = []
-        for d in dims:
-            f = day_model._meta.get_field(d)
-            types.append(f.get_internal_type())
-        dim_exprs = []
-        for k, (_d, t) in enumerate(zip(dims, types, strict=True), start=2):
-            if t == "BooleanField":
-                dim_exprs.append(f"({el(k, 'int')} = 1)" if pg else el(k, "int"))
-            elif t == "CharField":
-                dim_exprs.append(el(k, "text"))
-            else:
-                dim_exprs.append(el(k, "int"))
-        base = 2 + len(dims)
-        sums = [f"SUM({el(base + m, 'int')})" for m in range(len(measures))]
-        day_expr = el(1, "date")
-        for model, time_col, texpr in (
-            (day_model, "day", day_expr),
-            (month_model, "month", month(day_expr)),
-        ):
-            cols = ", ".join(qn(c) for c in (time_col, *dims, *measures))
-            keys = ", ".join([texpr, *dim_exprs])
-            sql = (
-                f"INSERT INTO {qn(model._meta.db_table)} ({cols}) "
-                f"SELECT {keys}, {', '.join(sums)} FROM {source} "
-                f"WHERE {tab} = %s GROUP BY {keys}"
-            )
-            with connection.cursor() as cur:
-                cur.execute(sql.replace("%Y", "%%Y").replace("%m", "%%m"), [code])
-    rollup.project_all()  # the projections (it/ic/ip/ht) from the tables just written
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    failed = [pid for pid in pids if os.waitpid(pid, 0)[1] != 0]
+    if failed:
+        raise SystemExit(f"parallel_facts: {len(failed)} worker(s) failed")
+    if only is not None:
+        return hi - lo + 1
+    bulk.rollups_from_facts()
+    return Case.objects.count()
 
 
 # --- the measured queries ------------------------------------------------------------------
@@ -376,6 +242,77 @@ def _hooks(leader: Any) -> list[tuple[str, Callable[[Any, random.Random, dt.date
     except ImportError:
         pass
     return out
+
+
+def live_parts(tree: Any, reps: int, today: dt.date) -> list[list[Any]]:
+    """The parts of the pages read live from the case tables rather than the rollups (they do
+    not need the rollups built): the dashboard's 在办/超期 counts and lists, the KPI table's
+    pending and overdue counts, and the cases behind a handling figure of a street (a month).
+    p50/p95 ms and SQL statements per call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.org.models import Unit
+    from xinfang.stats import dashboard, kpi, query
+    from xinfang.stats.periods import Period
+
+    ytd = Period(today.replace(month=1, day=1), today)
+    month = Period(today.replace(day=1), today)
+    district = dashboard.Scope(tree.district)
+    street = dashboard.Scope(tree.streets[0])
+    all_ids = tuple(Unit.objects.values_list("pk", flat=True))
+    leader = tree.leader
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        (
+            "dashboard 在办/超期 counts, district",
+            lambda: dashboard.open_and_overdue(district, today),
+        ),
+        ("dashboard 在办/超期 counts, street", lambda: dashboard.open_and_overdue(street, today)),
+        (
+            "dashboard lists (超期, 督办, 批示), district",
+            lambda: dashboard.lists(leader, district, today),
+        ),
+        ("kpi live counts YTD, all units", lambda: kpi._live_counts(ytd, all_ids, today)),
+        (
+            "cases behind 答复 of a street, this month",
+            lambda: query.cases_behind(month, street.filters, "h", "reply_done"),
+        ),
+    ]
+    rows: list[list[Any]] = []
+    for name, fn in calls:
+        fn()
+        times, n_sql = [], 0
+        for _ in range(reps):
+            with CaptureQueriesContext(connection) as ctx:
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            n_sql = len(ctx.captured_queries)
+        ms = B.summary_ms(times)
+        rows.append([name, ms["p50"], ms["p95"], ms["max"], n_sql])
+    return rows
+
+
+def profile_hooks(tree: Any, today: dt.date, top: int = 4) -> list[list[Any]]:
+    """One call of each page builder at district scope (the current month / YTD): its wall time,
+    the SQL statements' total, and its slowest statements — where the time goes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rng = random.Random(1)
+    rows: list[list[Any]] = []
+    for name, fn in _hooks(tree.leader):
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            fn(tree.district, rng, today)
+            wall = (time.perf_counter() - t0) * 1000
+        qs = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
+        sql_ms = sum(float(q["time"]) for q in qs) * 1000
+        rows.append([name, round(wall), round(sql_ms), len(qs), "", ""])
+        for q in qs[:top]:
+            text = " ".join(q["sql"].split()).replace("|", "¦")
+            rows.append(["", "", "", "", round(float(q["time"]) * 1000, 1), text[:150]])
+    return rows
 
 
 def bulletin_generation(tree: Any, reps: int, today: dt.date) -> list[list[Any]]:
@@ -703,11 +640,48 @@ def main() -> None:
         "--concurrent", type=int, default=200, help="registrations across the threads (PG)"
     )
     ap.add_argument("--check", action="store_true", help="full rollup.check() (zero differences)")
+    ap.add_argument(
+        "--check-recent",
+        action="store_true",
+        help="only rollup.check(since=the first of last month): a full one takes hours at 10 M",
+    )
+    ap.add_argument(
+        "--workers", type=int, default=1, help="--rollup facts: processes running the rules (PG)"
+    )
+    ap.add_argument(
+        "--keep-facts",
+        action="store_true",
+        help="--rebuild: keep the facts written (by --facts-only); compute the cases after them",
+    )
+    ap.add_argument(
+        "--facts-only", default="", help="LO:HI — with --reuse --rebuild: only those cases' facts"
+    )
     ap.add_argument("--seed", type=int, default=20261127)
-    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="leave the database behind")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database an earlier --keep run left (no seeding, no rollup build)",
+    )
+    ap.add_argument(
+        "--rebuild", action="store_true", help="with --reuse: rebuild the rollups (--rollup) first"
+    )
+    ap.add_argument(
+        "--live-only",
+        action="store_true",
+        help="with --reuse: only the reads of the live case tables (no rollups needed)",
+    )
+    ap.add_argument(
+        "--reproject",
+        action="store_true",
+        help="with --reuse: rebuild the projection tables from the i/h rollups first",
+    )
+    ap.add_argument(
+        "--build-only", action="store_true", help="stop after seeding and the rollup build"
+    )
     args = ap.parse_args()
     db = {"pg": "postgres", "postgresql": "postgres"}.get(args.db, args.db)
-    label = B.setup(db, keep=args.keep)
+    label = B.setup(db, keep=args.keep or args.build_only, reuse=args.reuse)
 
     import _stats_seed as S
     from django.db import connection
@@ -718,42 +692,43 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     today = timezone.localdate()
-    tree = S.build_tree()
 
     def progress(msg: str) -> None:
-        print(msg, file=sys.stderr)
+        print(msg, file=sys.stderr, flush=True)
 
-    seeded = S.seed(tree, args.cases, years=args.years, seed_value=args.seed, progress=progress)
+    if args.reuse and args.live_only:
+        tree = S.load_tree()
+        print(f"### bench_stats.py — {label}: live parts only (kept database)\n")
+        print(
+            B.table(
+                ["live read", "p50 ms", "p95 ms", "max ms", "SQL/call"],
+                live_parts(tree, args.reps, today),
+            )
+        )
+        return
+    if args.reuse:
+        tree = S.load_tree()
+        steps = _build(args, progress) if args.rebuild else []
+        if args.reproject:  # projections added since the build: from the i/h tables, set-based
+            t0 = time.perf_counter()
+            rollup.project_all()
+            steps.append(["rollup.project_all()", "", time.perf_counter() - t0, "", _rss_mb()])
+        _reused(label, rng, today, tree, args, steps)
+        return
+    tree = S.build_tree()
+    seeded = S.seed(
+        tree,
+        args.cases,
+        years=args.years,
+        seed_value=args.seed,
+        progress=progress,
+        skip_fk_checks=args.cases > 1_000_000,
+    )
     n_events = CaseEvent.objects.count()
     n_dls = Deadline.objects.count()
     print(f"### bench_stats.py — {label}, {args.cases:,} cases over {args.years} years\n")
-    t0 = time.perf_counter()
-
-    def rb_progress(n: int) -> None:
-        if n % 100_000 < 2000:
-            progress(f"  rebuilt {n:,} cases ({time.perf_counter() - t0:.0f} s)")
-
-    steps: list[list[Any]] = []
-    n = 0
-    paths = ("python", "fast", "facts") if args.rollup == "all" else (args.rollup,)
-    for path in ("python", "facts") if args.rollup == "both" else paths:
-        t0 = time.perf_counter()
-        if path == "fast":
-            n = fast_rebuild(progress=rb_progress)
-            what = "fast_rebuild() (same rules, raw reads)"
-        elif path == "facts":
-            n = fast_rebuild(progress=rb_progress, from_facts=True)
-            what = "fast_rebuild(from_facts) (rules → facts, rollups by SQL GROUP BY)"
-        else:
-            n = rollup.rebuild(progress=rb_progress)
-            what = "rollup.rebuild() (Python rules)"
-        secs = time.perf_counter() - t0
-        steps.append([what, f"{n:,} cases", secs, round(n / secs), round(_rss_mb())])
-    from xinfang.stats.models import HandlingDay, HandlingMonth, IntakeDay, IntakeMonth
-
-    cells = {
-        m.__name__: m.objects.count() for m in (IntakeDay, IntakeMonth, HandlingDay, HandlingMonth)
-    }
+    steps = _build(args, progress)
+    cells = _rollup_rows()
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     print(
@@ -776,9 +751,92 @@ def main() -> None:
         + ", ".join(f"{k} {v:,}" for k, v in cells.items())
         + f"; events per case {n_events / max(1, args.cases):.2f}\n"
     )
-    if args.check:
+    if args.build_only:
+        print("(--build-only: the database is kept; measure it with --reuse)")
+        return
+    _after_build(tree, args, rng, today)
+
+
+def _build(args: Any, progress: Callable[[str], Any]) -> list[list[Any]]:
+    """The rollup build by the ``--rollup`` path(s): one table row per path."""
+    from xinfang.stats import rollup
+
+    t0 = time.perf_counter()
+
+    def rb_progress(n: int) -> None:
+        if n % 100_000 < 2000:
+            progress(f"  rebuilt {n:,} cases ({time.perf_counter() - t0:.0f} s)")
+
+    steps: list[list[Any]] = []
+    n = 0
+    paths = ("python", "fast", "facts") if args.rollup == "all" else (args.rollup,)
+    for path in ("python", "facts") if args.rollup == "both" else paths:
+        t0 = time.perf_counter()
+        if path == "fast":
+            n = fast_rebuild(progress=rb_progress)
+            what = "fast_rebuild() (same rules, raw reads)"
+        elif path == "facts" and (args.workers > 1 or args.keep_facts or args.facts_only):
+            only = None
+            if args.facts_only:
+                a, b = args.facts_only.split(":")
+                only = (int(a), int(b))
+            n = parallel_facts(
+                args.workers, progress=rb_progress, keep_facts=args.keep_facts, only=only
+            )
+            what = (
+                f"parallel_facts({args.workers}) (rules → facts in {args.workers} processes, "
+                "rollups by SQL GROUP BY)"
+            )
+        elif path == "facts":
+            n = fast_rebuild(progress=rb_progress, from_facts=True)
+            what = "fast_rebuild(from_facts) (rules → facts, rollups by SQL GROUP BY)"
+        else:
+            n = rollup.rebuild(progress=rb_progress)
+            what = "rollup.rebuild() (Python rules)"
+        secs = time.perf_counter() - t0
+        steps.append([what, f"{n:,} cases", secs, round(n / secs), round(_rss_mb())])
+    return steps
+
+
+def _rollup_rows() -> dict[str, int]:
+    from xinfang.stats import rollup
+
+    return {
+        m.__name__: m.objects.count()
+        for day_model, month_model, _, _ in rollup.TABLES.values()
+        for m in (day_model, month_model)
+    }
+
+
+def _reused(
+    label: str, rng: random.Random, today: dt.date, tree: Any, args: Any, steps: list[list[Any]]
+) -> None:
+    from django.db import connection
+
+    from xinfang.cases.models import Case, CaseEvent, Deadline
+
+    n_cases, n_events, n_dls = (m.objects.count() for m in (Case, CaseEvent, Deadline))
+    print(f"### bench_stats.py — {label}, {n_cases:,} cases (kept database)\n")
+    if steps:
+        print(B.table(["step", "rows", "seconds", "rows/s", "peak RSS MB"], steps) + "\n")
+    print(f"{n_events:,} events, {n_dls:,} deadlines; rollup rows: ")
+    print(", ".join(f"{k} {v:,}" for k, v in _rollup_rows().items()) + "\n")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    if args.build_only:
+        return
+    _after_build(tree, args, rng, today)
+
+
+def _after_build(tree: Any, args: Any, rng: random.Random, today: dt.date) -> None:
+    from django.db import connection
+
+    from xinfang.stats import rollup
+
+    if args.check or args.check_recent:
         rows = []
-        for since in (None, (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)):
+        recent = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        for since in (recent,) if args.check_recent else (None, recent):
             rep = rollup.check(since=since)
             rows.append(
                 [
@@ -804,6 +862,13 @@ def main() -> None:
         B.table(
             MEASURE_HEADERS,
             measure(scopes, args.reps, rng, today, leader=tree.leader, hook_reps=args.hook_reps),
+        )
+    )
+    print()
+    print(
+        B.table(
+            ["builder (district, one call)", "wall ms", "SQL ms", "statements", "ms", "slowest"],
+            profile_hooks(tree, today),
         )
     )
     print()

@@ -1,5 +1,6 @@
-"""通报 as people use it: the case officer opens the bulletin list, issues last month's bulletin,
-reads it on the page (screenshots) and downloads the PDF."""
+"""通报 as people use it: the case officer opens the bulletin list, requests last month's
+bulletin, watches it queued (the page polls), reads it once generated (screenshots) and downloads
+the PDF."""
 
 from __future__ import annotations
 
@@ -36,11 +37,22 @@ def test_officer_issues_a_monthly_bulletin_and_downloads_the_pdf(
     page.wait_for_selector("text=生成通报")
     assert page.input_value("#id_month") == f"{last:%Y-%m}"
     shot("01-list")
-    # the first bulletin of a process loads the chart and PDF libraries: allow a minute
-    page.set_default_timeout(60_000)
     page.click("button:has-text('生成')")
+    # queued: the page shows the request's step and polls it (no worker runs in this test)
+    page.wait_for_selector(".bul-progress")
+    assert "排队等待" in page.inner_text(".bul-progress")
+    assert "已提交生成月通报" in page.inner_text("body")
+    shot("01b-queued")
+    from xinfang.stats.bulletins import generate_pending
+    from xinfang.stats.models import Bulletin
+
+    # the worker's part, run here; the page's poll then reloads it with the bulletin (the first
+    # bulletin of a process loads the chart and PDF libraries: allow a minute)
+    generate_pending(Bulletin.objects.get(state="pending").pk)
+    page.set_default_timeout(60_000)
     page.wait_for_selector(".bulletin-doc")
     page.set_default_timeout(10_000)
+    assert page.locator(".bul-progress").count() == 0
     text = page.inner_text(".bulletin-doc")
     assert "示范区信访工作月通报" in text
     assert "共接待群众来访6批（次）、11人（次）" in text

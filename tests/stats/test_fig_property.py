@@ -133,3 +133,30 @@ def test_handling_measure_behind(world: Any, register: Any) -> None:
         + f"&hunit={world.office.pk}"
     )
     assert r.status_code == 404
+
+
+def test_handling_candidates_stay_in_scope(world: Any, register: Any) -> None:
+    """The cases behind a handling figure of one street are looked for only among the cases the
+    street may have held (registered there, held now, routed there, acted on): a case routed
+    to the street and sent on still counts there; one that never touched it is not recomputed."""
+    from xinfang.cases import services as S
+    from xinfang.stats.periods import Period
+    from xinfang.stats.query import Filters, cases_behind, handling_candidates
+
+    passed_on = register()
+    S.case_assign(case=passed_on, by=world.alice, unit=world.street)
+    S.case_return(case=passed_on, by=world.hank, reason="不属于本街道职责范围")
+    S.case_assign(case=passed_on, by=world.alice, unit=world.sibling)
+    elsewhere = register()
+    S.case_assign(case=elsewhere, by=world.alice, unit=world.sibling)
+    today = dt.date.today()
+    period = Period(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    street = Filters(units=(world.street.pk, world.community.pk))
+    sibling = Filters(units=(world.sibling.pk,))
+
+    assert handling_candidates(period, street, "assigned") == {passed_on.pk}
+    assert handling_candidates(period, sibling, "assigned") == {passed_on.pk, elsewhere.pk}
+    assert handling_candidates(period, Filters(), "assigned") == {passed_on.pk, elsewhere.pk}
+    assert cases_behind(period, street, "h", "assigned") == [passed_on.pk]
+    assert cases_behind(period, sibling, "h", "assigned") == sorted([passed_on.pk, elsewhere.pk])
+    assert cases_behind(period, Filters(units=(world.office.pk,)), "h", "assigned") == []

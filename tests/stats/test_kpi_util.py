@@ -111,3 +111,20 @@ def build(world: World) -> KpiWorld:
     reply_at(d, world.bob, sue, world.alice, "2026-09-20")
     S.case_close(case=d, by=world.alice, at=at("2026-09-21"))
     return KpiWorld(world, sue, cases)
+
+
+def test_rates_round_the_same_everywhere() -> None:
+    """1/16 = 6.25 %: half up to 6.3 % on the dashboard, in the 考核 table and in the bulletins
+    (binary floats would write 6.2 %)."""
+    from decimal import Decimal
+
+    from xinfang.stats import bulletin_render, bulletins, dashboard
+    from xinfang.stats.compare import rate_pct, rate_text
+    from xinfang.stats.kpi import KPIS, Rate
+
+    assert rate_pct(1, 16) == Decimal("6.3") and rate_text(1, 16) == "6.3%"
+    assert rate_text(0, 0) == "—" and rate_pct(3, 0) is None
+    assert dashboard.rate(1, 16) == "6.3%"
+    assert Rate(KPIS[0], 1, 16).pct_text == "6.3%" and Rate(KPIS[0], 1, 16).pct == 6.3
+    assert bulletin_render.cell_text(bulletins._pct(1, 16), "pct") == "6.3%"
+    assert bulletin_render.cell_text(bulletins._pct(2, 3), "pct") == "66.7%"

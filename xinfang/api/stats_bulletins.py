@@ -20,7 +20,7 @@ from xinfang.core.errors import DomainError, PermissionDenied
 from xinfang.org.models import Unit
 from xinfang.stats import policy
 from xinfang.stats.bulletin_views import bulletin_file_response, parse_period, visible_bulletins
-from xinfang.stats.bulletins import BulletinError, issue_bulletin, reissue
+from xinfang.stats.bulletins import BulletinError, period_for, request_bulletin
 from xinfang.stats.models import Bulletin
 
 router = Router(tags=["统计考核"])
@@ -38,6 +38,7 @@ class BulletinOut(Schema):
     number: str = Field(description="期号，如 2026年第10期（按单位×类型×年度连续编号）")
     state: str = Field(description="ready 已生成 / failed 生成失败")
     error: str
+    step: str = Field(description="生成中（state=pending）时的当前步骤")
     seconds: float | None = Field(description="生成耗时（秒）")
     replaces_id: int | None = Field(description="更正版所取代的通报")
     replaced_by_id: int | None = Field(description="取代本通报的更正版")
@@ -92,6 +93,7 @@ def _out(b: Bulletin, replaced_by: int | None) -> dict[str, Any]:
         "number": b.number,
         "state": b.state,
         "error": b.error,
+        "step": b.step,
         "seconds": b.seconds,
         "replaces_id": b.replaces_id,
         "replaced_by_id": replaced_by,
@@ -178,12 +180,14 @@ def bulletins_detail(request: HttpRequest, bulletin_id: int) -> Any:
 
 @router.post(
     "/bulletins",
-    response={200: BulletinDetailOut, 201: BulletinDetailOut, **WRITE_ERRORS},
+    response={200: BulletinDetailOut, 202: BulletinDetailOut, **WRITE_ERRORS},
     summary="生成通报",
     operation_id="stats_bulletins_issue",
     description=(
-        "生成某单位某周（周通报）或某月（月通报）的通报；该期已生成的直接返回（200），"
-        "新生成的返回 201。只能为已结束的周、月生成。"
+        "生成某单位某周（周通报）或某月（月通报）的通报。该期已生成的直接返回（200）；"
+        "否则在后台生成并返回 202 和 state=pending 的通报（step 为当前步骤），"
+        "轮询 GET /bulletins/{id} 直到 state 为 ready（或 failed）。重复提交返回同一个请求。"
+        "只能为已结束的周、月生成。"
     ),
 )
 def bulletins_issue(request: HttpRequest, body: IssueIn) -> Any:
@@ -198,37 +202,33 @@ def bulletins_issue(request: HttpRequest, body: IssueIn) -> Any:
     except BulletinError as exc:
         raise DomainError(str(exc), field="week" if body.kind == "weekly" else "month") from None
     unit = Unit.objects.get(pk=body.unit_id)
-    before = set(
-        Bulletin.objects.filter(kind=body.kind, unit=unit, period_start=period.start).values_list(
-            "pk", flat=True
-        )
-    )
     try:
-        b = issue_bulletin(body.kind, unit, period, user)
+        b = request_bulletin(body.kind, unit, period, user)
     except BulletinError as exc:
         raise DomainError(str(exc)) from None
-    if b.state == Bulletin.State.FAILED:
-        raise DomainError(f"通报生成失败：{b.error[:200]}")
-    return Status(200 if b.pk in before else 201, _detail(b))
+    return Status(200 if b.state == Bulletin.State.READY else 202, _detail(b))
 
 
 @router.post(
     "/bulletins/{bulletin_id}/reissue",
-    response={201: BulletinDetailOut, **WRITE_ERRORS},
+    response={202: BulletinDetailOut, **WRITE_ERRORS},
     summary="按当前数据重新生成通报",
     operation_id="stats_bulletins_reissue",
-    description="新版本保留期号，取代原通报，并列出与原通报的差异（diff）。",
+    description=(
+        "在后台按当前数据生成新版本（202，state=pending；轮询 GET /bulletins/{id}）。"
+        "新版本保留期号，取代原通报，并列出与原通报的差异（diff）。"
+    ),
 )
 def bulletins_reissue(request: HttpRequest, bulletin_id: int) -> Any:
     b = _bulletin_or_404(request, bulletin_id)
     user = _manager(request)
     try:
-        new = reissue(b, user)
+        new = request_bulletin(
+            b.kind, b.unit, period_for(b.kind, b.period_start), user, replacing=b
+        )
     except BulletinError as exc:
         raise DomainError(str(exc)) from None
-    if new.state == Bulletin.State.FAILED:
-        raise DomainError(f"通报生成失败：{new.error[:200]}")
-    return Status(201, _detail(new))
+    return Status(202, _detail(new))
 
 
 @router.get(

@@ -117,6 +117,34 @@ def _open_obligation_rows() -> QuerySet[Deadline]:
     )
 
 
+def overdue_rows(today: dt.date) -> QuerySet[Deadline]:
+    """The open obligation deadlines already past their due date (the partial index's rows)."""
+    return _open_obligation_rows().filter(due_on__lt=today)
+
+
+def most_overdue(qs: QuerySet[Case], today: dt.date, limit: int) -> list[tuple[Case, dt.date]]:
+    """The ``limit`` cases of ``qs`` longest overdue, each with its earliest overdue due date,
+    longest first: the overdue open deadlines walked by due date until ``limit`` distinct cases
+    — not every overdue case's earliest date computed and sorted (statistics pages, bulletins)."""
+    rows = overdue_rows(today).filter(case__in=qs.values("pk"))
+    order: dict[int, dt.date] = {}
+    offset, chunk = 0, limit * 4
+    while len(order) < limit:
+        batch = list(
+            rows.order_by("due_on", "case_id").values_list("case_id", "due_on")[
+                offset : offset + chunk
+            ]
+        )
+        for case_id, due in batch:
+            if len(order) < limit:
+                order.setdefault(case_id, due)
+        if len(batch) < chunk:
+            break
+        offset += chunk
+    cases = Case.objects.select_related("office_unit", "handling_unit").in_bulk(list(order))
+    return [(cases[pk], due) for pk, due in order.items() if pk in cases]
+
+
 def with_next_due(qs: QuerySet[Case]) -> QuerySet[Case]:
     """Annotate ``next_due``: the earliest open obligation due date of each case (for a single
     case or a small set; lists use ``next_due_by_case`` on the page's ids)."""

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xinfang.core.paging import paginate
 from xinfang.org.models import Unit
 from xinfang.stats import policy
-from xinfang.stats.bulletins import BulletinError, issue_bulletin, period_for, reissue
+from xinfang.stats.bulletins import BulletinError, period_for, request_bulletin
 from xinfang.stats.models import Bulletin
 from xinfang.stats.periods import Period
 
@@ -155,20 +155,24 @@ def bulletin_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
             error = str(exc)
         else:
             unit = Unit.objects.get(pk=d["unit"])
-            existed = Bulletin.objects.filter(
-                kind=d["kind"], unit=unit, period_start=period.start, state="ready"
-            ).exists()
+            queued = set(
+                Bulletin.objects.filter(
+                    kind=d["kind"], unit=unit, period_start=period.start, state="pending"
+                ).values_list("pk", flat=True)
+            )
             try:
-                b = issue_bulletin(d["kind"], unit, period, request.user)
+                b = request_bulletin(d["kind"], unit, period, request.user)
             except BulletinError as exc:
                 error = str(exc)
             else:
-                if b.state == Bulletin.State.FAILED:
-                    messages.error(request, f"通报生成失败：{b.error[:200]}")
-                elif existed:
+                if b.state == Bulletin.State.READY:
                     messages.info(request, f"该期通报已生成（{b.number}），未重复生成")
+                elif b.pk in queued:
+                    messages.info(request, "该期通报正在生成，未重复提交")
                 else:
-                    messages.success(request, f"已生成{b.get_kind_display()}（{b.number}）")
+                    messages.success(
+                        request, f"已提交生成{b.get_kind_display()}，完成后本页自动显示"
+                    )
                 return redirect("stats_bulletin", pk=b.pk)
     else:
         error = "；".join(str(e) for errs in form.errors.values() for e in errs)
@@ -205,7 +209,25 @@ def bulletin_detail(request: HttpRequest, pk: int, **kwargs: object) -> HttpResp
     }
     if b.state == Bulletin.State.READY:
         context.update(doc_context(b.figures))
+    elif b.state == Bulletin.State.PENDING:
+        context.update(_elapsed(b))
     return render(request, "stats/bulletin_detail.html", context)
+
+
+@login_required
+def bulletin_progress(request: HttpRequest, pk: int, **kwargs: object) -> HttpResponse:
+    """The polled progress of a pending bulletin (htmx, every 2 s): the panel while it runs;
+    once ready or failed, ``HX-Refresh`` reloads the page to show the result."""
+    b = _visible(request, pk)
+    if b.state != Bulletin.State.PENDING:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "stats/_bulletin_progress.html", {"b": b, **_elapsed(b)})
+
+
+def _elapsed(b: Bulletin) -> dict[str, Any]:
+    return {"elapsed": max(0, int((timezone.now() - b.created_at).total_seconds()))}
 
 
 def reverse_list(b: Bulletin) -> str:
@@ -268,15 +290,11 @@ def bulletin_reissue(request: HttpRequest, pk: int, **kwargs: object) -> HttpRes
     if not policy.may_manage_assessment(request.user):
         raise Http404("无权重新生成通报")
     try:
-        new = reissue(b, request.user)
+        new = request_bulletin(
+            b.kind, b.unit, period_for(b.kind, b.period_start), request.user, replacing=b
+        )
     except BulletinError as exc:
         messages.error(request, str(exc))
         return redirect("stats_bulletin", pk=b.pk)
-    if new.state == Bulletin.State.FAILED:
-        messages.error(request, f"通报重新生成失败：{new.error[:200]}")
-        return redirect("stats_bulletin", pk=b.pk)
-    n = len(new.diff)
-    messages.success(
-        request, f"已重新生成（{n}处数据与原通报不同）" if n else "已重新生成，数据与原通报一致"
-    )
+    messages.success(request, "已提交重新生成，完成后本页列出与原通报的差异")
     return redirect("stats_bulletin", pk=new.pk)

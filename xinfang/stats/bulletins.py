@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from xinfang.org.models import Unit
 from xinfang.stats import rules
-from xinfang.stats.compare import Change, phrase_pair
+from xinfang.stats.compare import Change, phrase_pair, rate_pct
 from xinfang.stats.models import Bulletin
 from xinfang.stats.narrative import visit_paragraph
 from xinfang.stats.periods import Period
@@ -63,7 +64,10 @@ def latest_complete(kind: str, today: dt.date) -> Period:
 
 
 def _pct(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
+    """The rate as a ratio of the percentage rounded like every other page (compare.rate_pct):
+    1/16 → 0.063, written "6.3%" in the documents and formatted 0.0% in the XLSX."""
+    pct = rate_pct(num, den)
+    return None if pct is None else float(pct / 100)
 
 
 def _chg(cur: int, prev: int) -> str:
@@ -268,22 +272,15 @@ def _case_row(case: Any, unit_name: str, due: dt.date | None, today: dt.date, **
 
 def overdue_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:
     """Open cases in the scope whose earliest open obligation deadline is past due (live)."""
-    from xinfang.cases.deadlines import OVERDUE, filter_deadline_state, next_due_by_case
+    from xinfang.cases.deadlines import most_overdue, overdue_rows
 
-    qs = filter_deadline_state(_scope_cases(unit), OVERDUE, today)
-    total = qs.count()
-    cases = list(
-        qs.select_related("handling_unit", "office_unit").order_by("received_at", "pk")[
-            : LIST_LIMIT * 3
-        ]
-    )
-    dues = next_due_by_case([c.pk for c in cases])
-    cases.sort(key=lambda c: (dues.get(c.pk) or today, c.pk))
+    scoped = _scope_cases(unit)
+    total = overdue_rows(today).filter(case__in=scoped.values("pk")).values("case_id")
     rows = [
-        _case_row(c, (c.handling_unit or c.office_unit).name, dues.get(c.pk), today)
-        for c in cases[:LIST_LIMIT]
+        _case_row(c, (c.handling_unit or c.office_unit).name, due, today)
+        for c, due in most_overdue(scoped, today, LIST_LIMIT)
     ]
-    return rows, total
+    return rows, total.distinct().count()
 
 
 def supervised_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:
@@ -479,14 +476,22 @@ def _next_number(kind: str, unit: Unit, year: int) -> str:
     return f"{year}年第{n}期"
 
 
-def _render_all(figures: dict[str, Any]) -> dict[str, bytes]:
+Step = Callable[[str], None]
+
+
+def _no_step(_text: str) -> None:
+    return None
+
+
+def _render_all(figures: dict[str, Any], step: Step = _no_step) -> dict[str, bytes]:
     from xinfang.stats import bulletin_render as R
 
-    return {
-        "docx": R.render_docx(figures),
-        "pdf": R.render_pdf(figures),
-        "xlsx": R.render_xlsx(figures),
-    }
+    step("生成 Word 文档")
+    docx = R.render_docx(figures)
+    step("生成 PDF")
+    pdf = R.render_pdf(figures)
+    step("生成 Excel 表格")
+    return {"docx": docx, "pdf": pdf, "xlsx": R.render_xlsx(figures)}
 
 
 def issue_bulletin(
@@ -497,6 +502,7 @@ def issue_bulletin(
     *,
     reissue: bool = False,
     today: dt.date | None = None,
+    into: Bulletin | None = None,
 ) -> Bulletin:
     """Issue the bulletin of ``kind`` × ``unit`` × ``period``, or return the one issued.
 
@@ -505,39 +511,40 @@ def issue_bulletin(
     number (``2026年第N期``, gap-free per unit × kind × year) is taken under a lock on the unit
     row; rendering happens outside it and is redone if another issue took the number meanwhile.
     ``reissue=True``: a new row that replaces the current one, keeps its number and carries the
-    difference (``diff``)."""
-    if kind not in KIND_WORDS:
-        raise BulletinError("通报类型应为周通报或月通报")
-    if period != period_for(kind, period.start):
-        raise BulletinError("周通报须为整周（周一至周日），月通报须为整月")
+    difference (``diff``). ``into``: a pending request (``request_bulletin``) that becomes the
+    ready or failed row, its ``step`` showing the progress meanwhile."""
+    _check_period(kind, period)
     existing = _current(kind, unit, period)
     if existing is not None and not reissue:
-        return existing
+        return _superseded(into, existing)
+    step = _stepper(into)
     started = time.monotonic()
     try:
+        step("汇总统计数据")
         figures = build_figures(kind, unit, period, today=today)
     except Exception as exc:  # a failed row says why; the sweep carries on
-        return _failed(kind, unit, period, by, exc, started)
+        return _failed(kind, unit, period, by, exc, started, into)
     for _attempt in range(3):
         old = _current(kind, unit, period)
         if old is not None and not reissue:
-            return old
+            return _superseded(into, old)
         number = old.number if old is not None else _next_number(kind, unit, period.start.year)
         figures["number"] = number
         try:
-            files = _render_all(figures)
+            files = _render_all(figures, step)
         except Exception as exc:
-            return _failed(kind, unit, period, by, exc, started)
+            return _failed(kind, unit, period, by, exc, started, into)
         with transaction.atomic():
             Unit.objects.select_for_update().filter(pk=unit.pk).first()
             now_current = _current(kind, unit, period)
             if (now_current.pk if now_current else None) != (old.pk if old else None):
                 if not reissue and now_current is not None:
-                    return now_current  # a concurrent issue won
+                    return _superseded(into, now_current)  # a concurrent issue won
                 continue
             if old is None and _next_number(kind, unit, period.start.year) != number:
                 continue
-            return Bulletin.objects.create(
+            return _save(
+                into,
                 kind=kind,
                 unit=unit,
                 period_start=period.start,
@@ -550,29 +557,144 @@ def issue_bulletin(
                 docx=files["docx"],
                 pdf=files["pdf"],
                 xlsx=files["xlsx"],
+                step="",
                 seconds=round(time.monotonic() - started, 3),
                 created_by=by,
-                created_at=timezone.now(),
             )
     raise BulletinError("通报编号冲突，请稍后重试")
 
 
+def _check_period(kind: str, period: Period) -> None:
+    if kind not in KIND_WORDS:
+        raise BulletinError("通报类型应为周通报或月通报")
+    if period != period_for(kind, period.start):
+        raise BulletinError("周通报须为整周（周一至周日），月通报须为整月")
+
+
+def _stepper(into: Bulletin | None) -> Step:
+    """Progress of a pending request: each step written (and committed) as it starts."""
+    if into is None:
+        return _no_step
+
+    def step(text: str) -> None:
+        Bulletin.objects.filter(pk=into.pk, state=Bulletin.State.PENDING).update(step=text)
+
+    return step
+
+
+def _save(into: Bulletin | None, **fields: Any) -> Bulletin:
+    """A new row, or the pending request ``into`` turned into it (``created_at`` then stays the
+    time of the request)."""
+    if into is None:
+        return Bulletin.objects.create(created_at=timezone.now(), **fields)
+    for name, value in fields.items():
+        setattr(into, name, value)
+    into.save()
+    return into
+
+
+def _superseded(into: Bulletin | None, current: Bulletin) -> Bulletin:
+    """The period was issued by someone else while a request waited: the request ends failed
+    with a pointer to the issued one; the caller gets the issued bulletin."""
+    if into is not None:
+        into.state = Bulletin.State.FAILED
+        into.step = ""
+        into.error = f"该期通报已生成（{current.number}），未重复生成"
+        into.save(update_fields=["state", "step", "error"])
+    return current
+
+
 def _failed(
-    kind: str, unit: Unit, period: Period, by: Any, exc: Exception, started: float
+    kind: str,
+    unit: Unit,
+    period: Period,
+    by: Any,
+    exc: Exception,
+    started: float,
+    into: Bulletin | None = None,
 ) -> Bulletin:
     import logging
 
     logging.getLogger(__name__).exception("bulletin failed: %s %s %s", kind, unit.pk, period)
-    return Bulletin.objects.create(
+    return _save(
+        into,
         kind=kind,
         unit=unit,
         period_start=period.start,
         period_end=period.end,
         state=Bulletin.State.FAILED,
         error=f"{type(exc).__name__}: {exc}"[:2000],
+        step="",
         seconds=round(time.monotonic() - started, 3),
         created_by=by,
-        created_at=timezone.now(),
+    )
+
+
+# A request whose worker died stops blocking new ones after this long (it is then failed).
+PENDING_TIMEOUT = dt.timedelta(minutes=30)
+
+
+def request_bulletin(
+    kind: str, unit: Unit, period: Period, by: Any, *, replacing: Bulletin | None = None
+) -> Bulletin:
+    """The on-demand path (pages and API): the issued bulletin when there is one (first
+    editions), else the request already queued for the period, else a new pending request whose
+    generation runs in the background (``tasks.generate_bulletin`` after the commit; the
+    detail page shows its ``step``). ``replacing``: a reissue of that (current) bulletin.
+    Double submits and two users at once get the same request (unit row lock; one pending row
+    per unit × kind × period)."""
+    from xinfang.stats.tasks import generate_bulletin
+
+    _check_period(kind, period)
+    if replacing is not None:
+        if replacing.state != Bulletin.State.READY:
+            raise BulletinError("只有已生成的通报可以重新生成")
+        if replacing.reissues.filter(state=Bulletin.State.READY).exists():
+            raise BulletinError("该通报已有更新的版本，请在最新版本上重新生成")
+    with transaction.atomic():
+        Unit.objects.select_for_update().filter(pk=unit.pk).first()
+        if replacing is None:
+            current = _current(kind, unit, period)
+            if current is not None:
+                return current
+        pending = Bulletin.objects.filter(
+            kind=kind, unit=unit, period_start=period.start, state=Bulletin.State.PENDING
+        ).first()
+        if pending is not None:
+            if pending.created_at >= timezone.now() - PENDING_TIMEOUT:
+                return pending
+            pending.state = Bulletin.State.FAILED
+            pending.error = "生成超时（后台任务未完成），已重新排队"
+            pending.save(update_fields=["state", "error"])
+        row = Bulletin.objects.create(
+            kind=kind,
+            unit=unit,
+            period_start=period.start,
+            period_end=period.end,
+            state=Bulletin.State.PENDING,
+            replaces=replacing,
+            step="排队等待",
+            created_by=by,
+            created_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: generate_bulletin.enqueue(row.pk))
+    return row
+
+
+def generate_pending(pk: int) -> Bulletin | None:
+    """The background half of ``request_bulletin``: generate the pending request ``pk`` (gone
+    or no longer pending: nothing to do)."""
+    row = Bulletin.objects.select_related("unit", "created_by").filter(pk=pk).first()
+    if row is None or row.state != Bulletin.State.PENDING:
+        return row
+    period = period_for(row.kind, row.period_start)
+    return issue_bulletin(
+        row.kind,
+        row.unit,
+        period,
+        row.created_by,
+        reissue=row.replaces_id is not None,
+        into=row,
     )
 
 

@@ -14,6 +14,21 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 UP, DOWN, FLAT, NEW = "上升", "下降", "持平", "无"
+_TENTH = Decimal("0.1")
+
+
+def rate_pct(num: int, den: int) -> Decimal | None:
+    """A rate as a percentage with one decimal, rounded half up (exact: 1/16 → 6.3), or None
+    when the denominator is 0. Every page, export and bulletin writes rates with this."""
+    if not den:
+        return None
+    return (Decimal(num) * 100 / Decimal(den)).quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+def rate_text(num: int, den: int) -> str:
+    """``rate_pct`` as text: "6.3%", or "—" without a denominator."""
+    pct = rate_pct(num, den)
+    return "—" if pct is None else f"{pct}%"
 
 
 @dataclass(frozen=True)

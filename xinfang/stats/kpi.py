@@ -39,6 +39,7 @@ from django.utils import timezone
 from xinfang.core.errors import DomainError, PermissionDenied
 from xinfang.org.models import Unit
 from xinfang.stats import policy
+from xinfang.stats.compare import rate_pct, rate_text
 from xinfang.stats.models import HANDLING_MEASURES, AssessmentScheme, VetoFlag
 from xinfang.stats.periods import Period
 from xinfang.stats.query import Filters, backlog_on, handling
@@ -219,15 +220,12 @@ class Rate:
 
     @property
     def pct_text(self) -> str:
-        v = self.value
-        if v is None:
-            return "—"
-        return f"{(v * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+        return rate_text(self.num, self.den)
 
     @property
     def pct(self) -> float | None:
-        v = self.value
-        return None if v is None else float((v * 100).quantize(Decimal("0.1"), ROUND_HALF_UP))
+        v = rate_pct(self.num, self.den)
+        return None if v is None else float(v)
 
 
 @dataclass

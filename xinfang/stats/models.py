@@ -40,6 +40,7 @@ INTAKE_MEASURES = ("batches", "persons")
 INTAKE_TOTAL_DIMS = ("office_id", "channel", "purpose", "kind", "repeat", "skip")
 INTAKE_CATEGORY_DIMS = ("office_id", "category_id")
 INTAKE_PLACE_DIMS = ("office_id", "place_id")
+INTAKE_CATEGORY_PLACE_DIMS = ("office_id", "category_id", "place_id")  # the hotspot tables
 
 HANDLING_DIMS = ("unit_id", "category_id")
 HANDLING_MEASURES = (
@@ -231,6 +232,46 @@ class IntakePlaceMonth(_IntakePlace):
         ]
 
 
+class _IntakeCategoryPlace(models.Model):
+    office_id = models.IntegerField("登记单位")
+    category_id = models.IntegerField("内容分类（二级）", default=0)
+    place_id = models.IntegerField("问题属地", default=0)
+    batches = models.IntegerField("批次", default=0)
+    persons = models.IntegerField("人次", default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.category_id}/{self.place_id}: {self.batches}批"
+
+
+class IntakeCategoryPlaceDay(_IntakeCategoryPlace):
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "收件日统计（分类×属地）"
+        verbose_name_plural = "收件日统计（分类×属地）"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", *INTAKE_CATEGORY_PLACE_DIMS], name="stats_icp_day_key"
+            )
+        ]
+
+
+class IntakeCategoryPlaceMonth(_IntakeCategoryPlace):
+    month = models.DateField("月份")
+
+    class Meta:
+        verbose_name = "收件月统计（分类×属地）"
+        verbose_name_plural = "收件月统计（分类×属地）"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", *INTAKE_CATEGORY_PLACE_DIMS], name="stats_icp_month_key"
+            )
+        ]
+
+
 class _HandlingMeasures(models.Model):
     assigned = models.IntegerField("交办转送", default=0)
     assigned_repeat = models.IntegerField("其中重复信访", default=0)
@@ -399,6 +440,7 @@ class Bulletin(models.Model):
     pdf = models.BinaryField(null=True, blank=True)
     xlsx = models.BinaryField(null=True, blank=True)
     error = models.TextField(blank=True)
+    step = models.CharField("进度", max_length=40, blank=True)  # while pending: what runs now
     seconds = models.FloatField("生成耗时（秒）", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -427,6 +469,12 @@ class Bulletin(models.Model):
                 fields=["replaces"],
                 condition=models.Q(state="ready", replaces__isnull=False),
                 name="stats_bulletin_one_reissue",
+            ),
+            # one request in the queue per unit × kind × period (bulletins.request_bulletin)
+            models.UniqueConstraint(
+                fields=["unit", "kind", "period_start"],
+                condition=models.Q(state="pending"),
+                name="stats_bulletin_one_pending",
             ),
         ]
 

@@ -201,7 +201,7 @@ def intake(
 ) -> list[dict[str, Any]]:
     """批次/人次 summed over ``period``, grouped by ``by`` (stored dims, ``day``, ``month``,
     ``channel_group``, ``category_l1``). Rows: {dim: value, …, "batches": n, "persons": n}."""
-    day_model, month_model = _source(("it", "ic", "ip", "i"), _intake_used(filters, by))
+    day_model, month_model = _source(("it", "ic", "ip", "icp", "i"), _intake_used(filters, by))
     rows = _sum(
         day_model, month_model, INTAKE_MEASURES, period, filters.intake_q(), _storage_by(by)
     )
@@ -326,30 +326,9 @@ def cases_behind(
     """Ids of the cases that contribute to ``measure`` of ``table`` (rules.INTAKE/HANDLING)
     in ``period`` under ``filters`` — by recomputing the candidates' cells, so the list always
     agrees with the figure."""
-    from xinfang.cases.models import Case, CaseEvent
-
-    start, end = _day_bounds(period)
     if table == rules.INTAKE:
         return list(intake_cases(period, filters).values_list("pk", flat=True)[:limit])
-    ids = set(
-        CaseEvent.objects.filter(rules.counted_event_q(), at__gte=start, at__lt=end).values_list(
-            "case_id", flat=True
-        )
-    )
-    lag = dt.timedelta(days=rules.BACKLOG_DAYS + 1)
-    ids |= set(
-        Case.objects.filter(
-            received_at__gte=start - lag, received_at__lt=end - lag + dt.timedelta(days=1)
-        ).values_list("pk", flat=True)
-    )
-    if measure in ("reply_done", "reply_timely", "evaluated", "satisfied", "unsatisfied"):
-        # a reply counts on its 送达日期, which may precede the day it was recorded; an
-        # evaluation counts on its reply's day
-        ids |= set(
-            CaseEvent.objects.filter(kind__in=("reply", "evaluate"), at__gte=start).values_list(
-                "case_id", flat=True
-            )
-        )
+    ids = handling_candidates(period, filters, measure)
     index = HANDLING_MEASURES.index(measure)
     from xinfang.stats.rollup import compute
 
@@ -370,3 +349,47 @@ def cases_behind(
         if len(out) >= limit:
             break
     return sorted(set(out))[:limit]
+
+
+def handling_candidates(period: Period, filters: Filters, measure: str) -> set[int]:
+    """The cases that may hold a cell of ``measure`` in ``period`` within ``filters.units``:
+    a counted event in the period, the 积案 day (received + 90) in it, or (replies and
+    evaluations) a reply recorded since its start; restricted to the cases a unit of the scope
+    may have held."""
+    from xinfang.cases.models import Case, CaseEvent
+
+    start, end = _day_bounds(period)
+    events = CaseEvent.objects.all()
+    cases = Case.objects.all()
+    if filters.units is not None:
+        # only cases a unit of the scope may have held: registered there, held now, routed
+        # there or acted on by it (rules.contributions puts a handling cell at no other unit)
+        units = list(filters.units)
+        touched = CaseEvent.objects.filter(
+            Q(actor_unit_id__in=units)
+            | Q(kind__in=("assign", "forward", "transfer"), data__unit_id__in=units)
+        ).values("case_id")
+        cases = cases.filter(
+            Q(office_unit_id__in=units) | Q(handling_unit_id__in=units) | Q(pk__in=touched)
+        )
+        events = events.filter(case__in=cases.values("pk"))
+    ids = set(
+        events.filter(rules.counted_event_q(), at__gte=start, at__lt=end).values_list(
+            "case_id", flat=True
+        )
+    )
+    lag = dt.timedelta(days=rules.BACKLOG_DAYS + 1)
+    ids |= set(
+        cases.filter(
+            received_at__gte=start - lag, received_at__lt=end - lag + dt.timedelta(days=1)
+        ).values_list("pk", flat=True)
+    )
+    if measure in ("reply_done", "reply_timely", "evaluated", "satisfied", "unsatisfied"):
+        # a reply counts on its 送达日期, which may precede the day it was recorded; an
+        # evaluation counts on its reply's day
+        ids |= set(
+            events.filter(kind__in=("reply", "evaluate"), at__gte=start).values_list(
+                "case_id", flat=True
+            )
+        )
+    return ids

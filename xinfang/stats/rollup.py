@@ -30,6 +30,7 @@ from xinfang.stats.models import (
     HANDLING_DIMS,
     HANDLING_MEASURES,
     INTAKE_CATEGORY_DIMS,
+    INTAKE_CATEGORY_PLACE_DIMS,
     INTAKE_DIMS,
     INTAKE_MEASURES,
     INTAKE_PLACE_DIMS,
@@ -41,6 +42,8 @@ from xinfang.stats.models import (
     HandlingTotalMonth,
     IntakeCategoryDay,
     IntakeCategoryMonth,
+    IntakeCategoryPlaceDay,
+    IntakeCategoryPlaceMonth,
     IntakeDay,
     IntakeMonth,
     IntakePlaceDay,
@@ -58,11 +61,17 @@ TABLES: dict[str, tuple[type[Any], type[Any], tuple[str, ...], tuple[str, ...]]]
     "it": (IntakeTotalDay, IntakeTotalMonth, INTAKE_TOTAL_DIMS, INTAKE_MEASURES),
     "ic": (IntakeCategoryDay, IntakeCategoryMonth, INTAKE_CATEGORY_DIMS, INTAKE_MEASURES),
     "ip": (IntakePlaceDay, IntakePlaceMonth, INTAKE_PLACE_DIMS, INTAKE_MEASURES),
+    "icp": (
+        IntakeCategoryPlaceDay,
+        IntakeCategoryPlaceMonth,
+        INTAKE_CATEGORY_PLACE_DIMS,
+        INTAKE_MEASURES,
+    ),
     "ht": (HandlingTotalDay, HandlingTotalMonth, ("unit_id",), HANDLING_MEASURES),
 }
 FACT_TABLES = (rules.INTAKE, rules.HANDLING)
 PROJECTIONS: dict[str, tuple[str, ...]] = {
-    rules.INTAKE: ("it", "ic", "ip"),
+    rules.INTAKE: ("it", "ic", "ip", "icp"),
     rules.HANDLING: ("ht",),
 }
 _BOOL_DIMS = frozenset({"repeat", "skip"})

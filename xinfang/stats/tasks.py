@@ -75,14 +75,10 @@ def bulletin_sweep_task(today: str | None = None) -> str:
 
 
 @task()
-def bulletin_issue_task(kind: str, unit_id: int, start: str, user_id: int | None = None) -> str:
-    """Issue one bulletin in the background (on demand from the API with ``background``)."""
-    from django.contrib.auth import get_user_model
+def generate_bulletin(bulletin_id: int) -> str:
+    """Generate a requested bulletin (``bulletins.request_bulletin``: the pages and the API queue
+    one per click; the row shows the step while this runs)."""
+    from xinfang.stats.bulletins import generate_pending
 
-    from xinfang.org.models import Unit
-    from xinfang.stats.bulletins import issue_bulletin, period_for
-
-    unit = Unit.objects.get(pk=unit_id)
-    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    b = issue_bulletin(kind, unit, period_for(kind, dt.date.fromisoformat(start)), by)
-    return f"bulletin {b.pk} {b.state}"
+    b = generate_pending(bulletin_id)
+    return f"bulletin {bulletin_id}: {b.state if b is not None else 'gone'}"

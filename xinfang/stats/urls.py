@@ -26,11 +26,16 @@ urlpatterns = [
     # 通报 (bulletin_views)
     path("bulletins/", bulletin_views.bulletin_list, name="stats_bulletins"),
     path("bulletins/<int:pk>/", bulletin_views.bulletin_detail, name="stats_bulletin"),
-    # reissue/ before <str:fmt>/, which would match it
+    # reissue/ and progress/ before <str:fmt>/, which would match them
     path(
         "bulletins/<int:pk>/reissue/",
         bulletin_views.bulletin_reissue,
         name="stats_bulletin_reissue",
+    ),
+    path(
+        "bulletins/<int:pk>/progress/",
+        bulletin_views.bulletin_progress,
+        name="stats_bulletin_progress",
     ),
     path("bulletins/<int:pk>/<str:fmt>/", bulletin_views.bulletin_file, name="stats_bulletin_file"),
     # XLSX of any list with its filters (export_views)
