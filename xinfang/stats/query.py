@@ -354,33 +354,20 @@ def cases_behind(
 def handling_candidates(period: Period, filters: Filters, measure: str) -> set[int]:
     """The cases that may hold a cell of ``measure`` in ``period`` within ``filters.units``:
     a counted event in the period, the 积案 day (received + 90) in it, or (replies and
-    evaluations) a reply recorded since its start; restricted to the cases a unit of the scope
-    may have held."""
+    evaluations) a reply recorded since its start; then, with ``units``, only those a unit of
+    the scope may have held (``_held_in``) — tested on the period's candidates by case id, so
+    the work follows the period, not the history."""
     from xinfang.cases.models import Case, CaseEvent
 
     start, end = _day_bounds(period)
-    events = CaseEvent.objects.all()
-    cases = Case.objects.all()
-    if filters.units is not None:
-        # only cases a unit of the scope may have held: registered there, held now, routed
-        # there or acted on by it (rules.contributions puts a handling cell at no other unit)
-        units = list(filters.units)
-        touched = CaseEvent.objects.filter(
-            Q(actor_unit_id__in=units)
-            | Q(kind__in=("assign", "forward", "transfer"), data__unit_id__in=units)
-        ).values("case_id")
-        cases = cases.filter(
-            Q(office_unit_id__in=units) | Q(handling_unit_id__in=units) | Q(pk__in=touched)
-        )
-        events = events.filter(case__in=cases.values("pk"))
     ids = set(
-        events.filter(rules.counted_event_q(), at__gte=start, at__lt=end).values_list(
+        CaseEvent.objects.filter(rules.counted_event_q(), at__gte=start, at__lt=end).values_list(
             "case_id", flat=True
         )
     )
     lag = dt.timedelta(days=rules.BACKLOG_DAYS + 1)
     ids |= set(
-        cases.filter(
+        Case.objects.filter(
             received_at__gte=start - lag, received_at__lt=end - lag + dt.timedelta(days=1)
         ).values_list("pk", flat=True)
     )
@@ -388,8 +375,36 @@ def handling_candidates(period: Period, filters: Filters, measure: str) -> set[i
         # a reply counts on its 送达日期, which may precede the day it was recorded; an
         # evaluation counts on its reply's day
         ids |= set(
-            events.filter(kind__in=("reply", "evaluate"), at__gte=start).values_list(
+            CaseEvent.objects.filter(kind__in=("reply", "evaluate"), at__gte=start).values_list(
                 "case_id", flat=True
             )
         )
-    return ids
+    if filters.units is None:
+        return ids
+    return _held_in(sorted(ids), list(filters.units))
+
+
+def _held_in(ids: list[int], units: list[int]) -> set[int]:
+    """Of ``ids``, the cases a unit of ``units`` may have held: registered there, held now,
+    routed there or acted on by it (rules.contributions puts a handling cell at no other
+    unit). By chunks of ids over the primary key and the events' case index."""
+    from xinfang.cases.models import Case, CaseEvent
+
+    out: set[int] = set()
+    for i in range(0, len(ids), 2000):
+        chunk = ids[i : i + 2000]
+        out |= set(
+            Case.objects.filter(
+                Q(office_unit_id__in=units) | Q(handling_unit_id__in=units), pk__in=chunk
+            ).values_list("pk", flat=True)
+        )
+        rest = [pk for pk in chunk if pk not in out]
+        if rest:
+            out |= set(
+                CaseEvent.objects.filter(
+                    Q(actor_unit_id__in=units)
+                    | Q(kind__in=("assign", "forward", "transfer"), data__unit_id__in=units),
+                    case_id__in=rest,
+                ).values_list("case_id", flat=True)
+            )
+    return out
