@@ -12,6 +12,7 @@ its TTL).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
@@ -122,25 +123,40 @@ def overdue_rows(today: dt.date) -> QuerySet[Deadline]:
     return _open_obligation_rows().filter(due_on__lt=today)
 
 
-def most_overdue(qs: QuerySet[Case], today: dt.date, limit: int) -> list[tuple[Case, dt.date]]:
-    """The ``limit`` cases of ``qs`` longest overdue, each with its earliest overdue due date,
-    longest first: the overdue open deadlines walked by due date until ``limit`` distinct cases
-    — not every overdue case's earliest date computed and sorted (statistics pages, bulletins)."""
-    rows = overdue_rows(today).filter(case__in=qs.values("pk"))
+def overdue_in(today: dt.date, units: Sequence[int] | None = None) -> QuerySet[Deadline]:
+    """``overdue_rows``, of the cases registered at or held by one of ``units`` (None: all) —
+    a join on the case's primary key, not a subquery over every case in scope."""
+    rows = overdue_rows(today)
+    if units is not None:
+        rows = rows.filter(Q(case__office_unit_id__in=units) | Q(case__handling_unit_id__in=units))
+    return rows
+
+
+def most_overdue(
+    rows: QuerySet[Deadline], visible: QuerySet[Case] | None, limit: int
+) -> list[tuple[Case, dt.date]]:
+    """The ``limit`` cases longest overdue among ``rows`` (``overdue_in``), each with its
+    earliest overdue due date, longest first; with ``visible``, only cases in it. The rows are
+    walked by due date in growing chunks until ``limit`` distinct cases are found — not every
+    overdue case's earliest date computed and sorted (statistics pages, bulletins)."""
     order: dict[int, dt.date] = {}
-    offset, chunk = 0, limit * 4
+    offset, chunk = 0, max(limit * 4, 50)
     while len(order) < limit:
         batch = list(
             rows.order_by("due_on", "case_id").values_list("case_id", "due_on")[
                 offset : offset + chunk
             ]
         )
+        ids = {case_id for case_id, _ in batch}
+        if visible is not None and ids:
+            ids = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
         for case_id, due in batch:
-            if len(order) < limit:
+            if case_id in ids and len(order) < limit:
                 order.setdefault(case_id, due)
         if len(batch) < chunk:
             break
         offset += chunk
+        chunk = min(chunk * 2, 5000)
     cases = Case.objects.select_related("office_unit", "handling_unit").in_bulk(list(order))
     return [(cases[pk], due) for pk, due in order.items() if pk in cases]
 

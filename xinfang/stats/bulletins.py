@@ -272,15 +272,15 @@ def _case_row(case: Any, unit_name: str, due: dt.date | None, today: dt.date, **
 
 def overdue_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:
     """Open cases in the scope whose earliest open obligation deadline is past due (live)."""
-    from xinfang.cases.deadlines import most_overdue, overdue_rows
+    from xinfang.cases.deadlines import most_overdue, overdue_in
+    from xinfang.cases.models import OPEN_STATUSES
 
-    scoped = _scope_cases(unit)
-    total = overdue_rows(today).filter(case__in=scoped.values("pk")).values("case_id")
+    overdue = overdue_in(today, subtree_ids(unit)).filter(case__status__in=OPEN_STATUSES)
     rows = [
         _case_row(c, (c.handling_unit or c.office_unit).name, due, today)
-        for c, due in most_overdue(scoped, today, LIST_LIMIT)
+        for c, due in most_overdue(overdue, None, LIST_LIMIT)
     ]
-    return rows, total.distinct().count()
+    return rows, overdue.values("case_id").distinct().count()
 
 
 def supervised_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:

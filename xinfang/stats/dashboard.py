@@ -267,12 +267,9 @@ def build(user: Any, unit: Unit, period: Period, today: dt.date) -> dict[str, An
 def open_and_overdue(s: Scope, today: dt.date) -> tuple[int, int]:
     """在办 and 超期 now, read live from the cases and their open deadlines (a deadline passing
     is not an event, so no rollup holds it)."""
-    scoped = Case.objects.filter(s.case_q())
-    overdue = deadlines.overdue_rows(today)
-    if not s.whole:
-        overdue = overdue.filter(case__in=scoped.values("pk"))
+    overdue = deadlines.overdue_in(today, None if s.whole else s.ids)
     return (
-        scoped.filter(status__in=OPEN_STATUSES).count(),
+        Case.objects.filter(s.case_q(), status__in=OPEN_STATUSES).count(),
         overdue.values("case_id").distinct().count(),
     )
 
@@ -551,7 +548,8 @@ def lists(user: Any, s: Scope, today: dt.date) -> dict[str, Any]:
 
     visible = cases_visible_to(user).filter(s.case_q())
     overdue = []
-    for case, due in deadlines.most_overdue(visible, today, TOP):
+    rows = deadlines.overdue_in(today, None if s.whole else s.ids)
+    for case, due in deadlines.most_overdue(rows, visible, TOP):
         item = _case_item(case)
         item.update(due=due, days=(today - due).days)
         overdue.append(item)
