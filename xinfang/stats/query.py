@@ -79,8 +79,13 @@ def _sum(
     period: Period,
     q: Q,
     by: Sequence[str],
+    l1: bool = False,
 ) -> list[dict[str, Any]]:
+    """``l1``: group by the first-level category in SQL (``_l1_expr``) instead of the stored
+    second-level one — tens of groups a month instead of one per category × place × unit."""
     stored_by = [b for b in by if b not in DERIVED]
+    if l1:
+        stored_by = ["category_l1" if b == "category_id" else b for b in stored_by]
     need_day = "day" in by
     need_month = "month" in by
     whole, ranges = split_months(period)
@@ -97,6 +102,8 @@ def _sum(
     for model, cond, time_col in parts:
         cols = group_cols + ([time_col] if group_cols_time else [])
         qs = model.objects.filter(cond)
+        if l1:
+            qs = qs.annotate(category_l1=_l1_expr())
         if cols:
             rows = qs.values(*cols).annotate(**{f"s_{m}": Sum(m) for m in measures})
         else:
@@ -132,7 +139,7 @@ def _derive(
         item = dict(row)
         if "channel_group" in by:
             item["channel_group"] = rules.CHANNEL_GROUP_OF.get(item.pop("channel", ""), "other")
-        if "category_l1" in by:
+        if "category_l1" in by and "category_l1" not in item:
             item["category_l1"] = l1.get(item.pop("category_id", 0) or 0, 0)
         key = tuple(item.get(b) for b in by)
         for i, m in enumerate(measures):
@@ -153,6 +160,22 @@ def _storage_by(by: Sequence[str]) -> list[str]:
         else:
             out.append(b)
     return list(dict.fromkeys(out))
+
+
+def _l1_expr() -> Any:
+    """The first-level category of a rollup row's ``category_id`` (second level, or first when
+    the case had only that; 0 = none), as SQL — ``_category_l1_map`` in a subquery."""
+    from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+    from django.db.models.functions import Coalesce
+
+    from xinfang.cases.models import Category
+
+    parent = (
+        Category.objects.filter(pk=OuterRef("category_id"))
+        .annotate(l1=Case(When(level=1, then=F("pk")), default=Coalesce(F("parent_id"), F("pk"))))
+        .values("l1")[:1]
+    )
+    return Coalesce(Subquery(parent, output_field=IntegerField()), Value(0))
 
 
 def _category_l1_map() -> dict[int, int]:
@@ -203,7 +226,13 @@ def intake(
     ``channel_group``, ``category_l1``). Rows: {dim: value, …, "batches": n, "persons": n}."""
     day_model, month_model = _source(("it", "ic", "ip", "icp", "i"), _intake_used(filters, by))
     rows = _sum(
-        day_model, month_model, INTAKE_MEASURES, period, filters.intake_q(), _storage_by(by)
+        day_model,
+        month_model,
+        INTAKE_MEASURES,
+        period,
+        filters.intake_q(),
+        _storage_by(by),
+        l1="category_l1" in by,
     )
     rows = _derive(rows, by, INTAKE_MEASURES)
     return [r for r in rows if r["batches"] or r["persons"] or not by]
@@ -223,7 +252,13 @@ def handling(
         used.add("category_id")
     day_model, month_model = _source(("ht", "h"), used)
     rows = _sum(
-        day_model, month_model, HANDLING_MEASURES, period, filters.handling_q(), _storage_by(by)
+        day_model,
+        month_model,
+        HANDLING_MEASURES,
+        period,
+        filters.handling_q(),
+        _storage_by(by),
+        l1="category_l1" in by,
     )
     return _derive(rows, by, HANDLING_MEASURES)
 
