@@ -58,3 +58,27 @@ def world_now() -> dt.datetime:
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_street_open_count_counts_each_case_once(world: Any) -> None:
+    """在办 of a street: registered there, held there, or both — each once; another street's
+    and closed cases not at all (two index-friendly counts, the second without the first)."""
+    from xinfang.cases.models import Status
+    from xinfang.stats.dashboard import Scope, open_and_overdue
+
+    bulk_cases(
+        world,
+        [
+            (1, {"office_unit": world.street}),
+            (1, {"handling_unit": world.community, "status": Status.ACCEPTED}),
+            (1, {"office_unit": world.street, "handling_unit": world.street}),
+            (1, {"office_unit": world.sibling}),
+            (1, {"handling_unit": world.street, "status": Status.CLOSED}),
+        ],
+        rebuild=False,
+    )
+    scope = Scope(world.street)
+    assert not scope.whole
+    assert open_and_overdue(scope, dt.date(2026, 6, 30)) == (3, 0)
+    district = Scope(world.district)
+    assert district.whole and open_and_overdue(district, dt.date(2026, 6, 30)) == (4, 0)

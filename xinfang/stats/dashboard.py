@@ -268,10 +268,17 @@ def open_and_overdue(s: Scope, today: dt.date) -> tuple[int, int]:
     """在办 and 超期 now, read live from the cases and their open deadlines (a deadline passing
     is not an event, so no rollup holds it)."""
     overdue = deadlines.overdue_in(today, None if s.whole else s.ids)
-    return (
-        Case.objects.filter(s.case_q(), status__in=OPEN_STATUSES).count(),
-        overdue.values("case_id").distinct().count(),
-    )
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    if s.whole:
+        n_open = open_cases.count()
+    else:  # two index-friendly counts instead of one OR over both unit columns
+        n_open = (
+            open_cases.filter(office_unit_id__in=s.ids).count()
+            + open_cases.filter(handling_unit_id__in=s.ids)
+            .exclude(office_unit_id__in=s.ids)
+            .count()
+        )
+    return n_open, overdue.values("case_id").distinct().count()
 
 
 def backlog_on(day: dt.date, f: query.Filters) -> int:
