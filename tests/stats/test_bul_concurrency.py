@@ -25,7 +25,7 @@ def _real_database() -> None:
         pytest.skip("并发测试需要文件数据库或 PostgreSQL")
 
 
-def _slow_render(figures: dict[str, Any]) -> dict[str, bytes]:
+def _slow_render(figures: dict[str, Any], step: Any = None) -> dict[str, bytes]:
     time.sleep(0.2)  # both threads render before either writes
     return {"docx": b"d", "pdf": b"p", "xlsx": b"x"}
 
