@@ -72,7 +72,7 @@ def fast_rebuild(
             rollup.apply(part)
 
     with transaction.atomic():
-        bulk.clear()
+        rollup.clear()
         return bulk.compute_facts(batch=batch, progress=progress, on_cells=upsert)
 
 
@@ -102,13 +102,11 @@ def parallel_facts(
         lo, hi = only
     elif keep_facts:
         with transaction.atomic():
-            for day_model, month_model, _, _ in rollup.TABLES.values():
-                day_model.objects.all().delete()
-                month_model.objects.all().delete()
+            rollup.clear(facts=False)
         lo = (CaseFact.objects.aggregate(m=Max("case_id"))["m"] or lo - 1) + 1
     else:
         with transaction.atomic():
-            bulk.clear()
+            rollup.clear()
     step = (hi - lo) // workers + 1
     connections.close_all()
     pids = []

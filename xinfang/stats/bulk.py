@@ -47,14 +47,6 @@ def _parse_date(v: Any) -> Any:
     return dt.date.fromisoformat(str(v))
 
 
-def clear() -> None:
-    """Empty the facts and every rollup table."""
-    for day_model, month_model, _, _ in rollup.TABLES.values():
-        day_model.objects.all().delete()
-        month_model.objects.all().delete()
-    CaseFact.objects.all().delete()
-
-
 def compute_facts(
     *,
     id_range: tuple[int, int] | None = None,
@@ -228,7 +220,7 @@ def rebuild(*, batch: int = 5000, progress: Callable[[int], Any] | None = None) 
     """Empty, compute every case's facts, sum them: ``rollup.rebuild()``'s result, set-based.
     One transaction; returns the cases read."""
     with transaction.atomic():
-        clear()
+        rollup.clear()
         n = compute_facts(batch=batch, progress=progress)
         rollups_from_facts()
     return n

@@ -456,6 +456,15 @@ def _compare(report: CheckReport, what: str, expected: rules.Cells, actual: rule
             report.differences.append((what, key, e or [0] * width, a or [0] * width))
 
 
+def clear(*, facts: bool = True) -> None:
+    """Empty every rollup table and (``facts``) the per-case facts."""
+    for day_model, month_model, _, _ in TABLES.values():
+        day_model.objects.all().delete()
+        month_model.objects.all().delete()
+    if facts:
+        CaseFact.objects.all().delete()
+
+
 def rebuild(*, batch: int = 2000, progress: Any = None) -> int:
     """Empty the facts and rollups and build them again from the cases, batch by batch (after
     a bulk load that bypassed the events, or to repair). One transaction; returns cases read."""
@@ -465,10 +474,7 @@ def rebuild(*, batch: int = 2000, progress: Any = None) -> int:
     places = rules.PlaceMap()
     n = 0
     with transaction.atomic():
-        for day_model, month_model, _, _ in TABLES.values():
-            day_model.objects.all().delete()
-            month_model.objects.all().delete()
-        CaseFact.objects.all().delete()
+        clear()
         now = timezone.now()
         last = 0
         while True:
