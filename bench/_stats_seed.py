@@ -12,7 +12,9 @@ How it is written, per chunk of case numbers ``lo..hi`` (bounded memory at any N
 2. ``bench_life``: one portable ``INSERT … SELECT`` turns them into the case's attributes and
    its lifecycle as integer epoch seconds (each step NULL when it never happens or lies after
    "now"): received → 交办/转送 (62 % / 30 %) or 告知 (8 %) → 签收 → 受理 (93 %) or 不予受理 →
-   答复 (3 % never: stuck, overdue, 积案) → 评价 (75 %: 满意 70 / 基本满意 20 / 不满意 10) → 办结
+   答复 (never — stuck, overdue, 积案 — for 3 % of the last 180 days' cases, 1 % of the year
+   before and 0.1 % of older ones: old stuck cases get resolved in the end) → 评价 (75 %:
+   满意 70 / 基本满意 20 / 不满意 10) → 办结
    → 复查申请 (4 %) → 复查决定 → 办结 again. Shares of late steps: routing 5 %, acceptance 5 %
    (16–30 days against 15), reply 8 % (61–90 days against 60).
 3. Cases (explicit ids), ``CaseEvent`` rows (one ``INSERT … SELECT`` per kind) and the
@@ -267,7 +269,9 @@ def _life_sql(
       ({hi(7)} % 3) AS d_sign,
       CASE WHEN {lo(8)} < 70 THEN 1 ELSE 0 END AS refuse,
       CASE WHEN {hi(8)} < 950 THEN 1 + {hi(8)} % 10 ELSE 16 + {hi(8)} % 15 END AS d_dec,
-      CASE WHEN {hi(9)} < 30 THEN 1 ELSE 0 END AS stuck,
+      CASE WHEN {recv} > {now} - 180 * {DAY} THEN (CASE WHEN {hi(9)} < 30 THEN 1 ELSE 0 END)
+           WHEN {recv} > {now} - 365 * {DAY} THEN (CASE WHEN {hi(9)} < 10 THEN 1 ELSE 0 END)
+           ELSE (CASE WHEN {hi(9)} < 1 THEN 1 ELSE 0 END) END AS stuck,
       CASE WHEN {lo(9)} < 920 THEN 10 + {lo(9)} % 46 ELSE 61 + {lo(9)} % 30 END AS d_reply,
       CASE WHEN {lo(10)} < 750 THEN 1 + {lo(10)} % 10 ELSE 0 END AS d_eval,
       CASE WHEN {hi(10)} < 700 THEN 'satisfied' WHEN {hi(10)} < 900 THEN 'basically'

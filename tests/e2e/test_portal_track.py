@@ -58,7 +58,8 @@ def test_track_read_evaluate_request_review_on_a_phone(
     reply = case.events.get(kind="reply")
     page.click(f"a[href='/portal/cases/{case.pk}/doc/{reply.pk}/']")
     page.wait_for_selector("h1 >> text=答复意见书")
-    assert page.is_visible("button[data-print]")  # the script unhid it (CSP: no inline JS)
+    # the script unhides it (CSP: no inline JS); it runs after the heading is painted
+    page.wait_for_selector("button[data-print]", state="visible")
     shot("04-document")
     page.goto(f"{live_server.url}/portal/cases/{case.pk}/")
     page.click("text=退出查询")

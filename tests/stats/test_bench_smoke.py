@@ -129,13 +129,62 @@ def test_stats_rebuild_bulk_equals_rebuild(seeded: tuple[Any, Any, dict[str, Any
                 out[m.__name__] = set(
                     m.objects.values_list(*[f.attname for f in m._meta.fields][1:])
                 )
+        out["spots"] = set(HandlingSpot.objects.values_list("case_id", "unit_id", "month"))
         return out
+
+    from xinfang.stats.models import HandlingSpot
 
     before = snapshot()
     assert sum(len(v) for v in before.values()) > 1000
+    assert len(before["spots"]) > 300  # more than one (unit, month) for many cases
     out = StringIO()
     call_command("stats_rebuild", "--bulk", stdout=out)
     assert "已重建：300 件事项" in out.getvalue()
     assert snapshot() == before
     report = rollup.check()
     assert report.ok, report.differences[:5]
+
+
+def test_cases_behind_equal_a_brute_force_over_every_cell(
+    seeded: tuple[Any, Any, dict[str, Any]],
+) -> None:
+    """The cases behind a handling figure (``HandlingSpot`` bits for whole months, stored cells
+    for the days at either end) are exactly the cases whose recomputed cells hold the measure
+    in the period at the units and categories asked — over random periods (days, across
+    month ends and a new year, whole years), measures, unit sets and categories."""
+    from xinfang.stats import rules
+    from xinfang.stats.models import HANDLING_MEASURES
+    from xinfang.stats.query import cases_behind
+
+    _mod, tree, _info = seeded
+    cells = rollup.compute(list(Case.objects.values_list("pk", flat=True)))
+    rng = random.Random(7)
+    today = timezone.localdate()
+    units = [None, (tree.district.pk,), tuple(u.pk for u in tree.streets[:2]), (tree.office.pk,)]
+    cats = sorted({k[3] for c in cells.values() for k in c if k[0] == rules.HANDLING})
+    for _ in range(40):
+        start = today - dt.timedelta(days=rng.randrange(0, 700))
+        span = rng.choice([0, 6, 30, 45, 120, 365])
+        if rng.random() < 0.3:
+            start = start.replace(day=1)
+        period = Period(start, min(start + dt.timedelta(days=span), today))
+        measure = rng.choice(HANDLING_MEASURES)
+        k = HANDLING_MEASURES.index(measure)
+        f = Filters(
+            units=rng.choice(units),
+            categories=tuple(rng.sample(cats, 2)) if cats and rng.random() < 0.3 else None,
+        )
+        lo, hi = period.start.isoformat(), period.end.isoformat()
+        want = sorted(
+            pk
+            for pk, c in cells.items()
+            if any(
+                key[0] == rules.HANDLING
+                and lo <= key[1] <= hi
+                and v[k]
+                and (f.units is None or key[2] in f.units)
+                and (f.categories is None or key[3] in f.categories)
+                for key, v in c.items()
+            )
+        )
+        assert cases_behind(period, f, "h", measure) == want, (period, measure, f)

@@ -154,9 +154,9 @@ def test_handling_candidates_stay_in_scope(world: Any, register: Any) -> None:
     street = Filters(units=(world.street.pk, world.community.pk))
     sibling = Filters(units=(world.sibling.pk,))
 
-    assert handling_candidates(period, street, "assigned") == {passed_on.pk}
-    assert handling_candidates(period, sibling, "assigned") == {passed_on.pk, elsewhere.pk}
-    assert handling_candidates(period, Filters(), "assigned") == {passed_on.pk, elsewhere.pk}
+    assert handling_candidates(period, street) == {passed_on.pk}
+    assert handling_candidates(period, sibling) == {passed_on.pk, elsewhere.pk}
+    assert handling_candidates(period, Filters()) == {passed_on.pk, elsewhere.pk}
     assert cases_behind(period, street, "h", "assigned") == [passed_on.pk]
     assert cases_behind(period, sibling, "h", "assigned") == sorted([passed_on.pk, elsewhere.pk])
     assert cases_behind(period, Filters(units=(world.office.pk,)), "h", "assigned") == []

@@ -411,6 +411,19 @@ class Deadline(models.Model):
                 condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True),
             ),
             models.Index(fields=["case", "kind"], name="deadline_case_kind"),
+            # Exactly the rows that make a case 临期/超期 (open, not paused, an obligation):
+            # the dashboards' and KPIs' live counts read it whole or by due date. (PostgreSQL
+            # also gets extended statistics on these columns: migration 0008.)
+            models.Index(
+                fields=["due_on", "case"],
+                name="deadline_obligation_open",
+                condition=models.Q(
+                    kind__in=sorted(OBLIGATION_KINDS),
+                    met_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    paused=False,
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

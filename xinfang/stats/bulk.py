@@ -9,7 +9,8 @@ here the same ``rules.contributions`` decides every cell, but
    ``executemany`` per batch;
 2. ``rollups_from_facts`` then sums the facts into every day and month table with one
    ``INSERT … SELECT … GROUP BY`` each (PostgreSQL ``jsonb_array_elements``, SQLite
-   ``json_each``) and ``rollup.project_all`` derives the projections.
+   ``json_each``), ``rollup.project_all`` derives the projections and ``spots_from_facts``
+   the ``HandlingSpot`` index.
 
 The counting rules stay in one place (``rules``); SQL only adds up what they decided.
 ``rollup.check()`` afterwards proves the result equal to the recomputation (the bench does).
@@ -28,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from xinfang.stats import rollup, rules
-from xinfang.stats.models import CaseFact
+from xinfang.stats.models import HANDLING_DIMS, HANDLING_MEASURES, CaseFact, HandlingSpot
 
 _CASE_COLS = ("id", *rules.CASE_FIELDS[1:])  # the columns rules.CaseRow takes, in its order
 
@@ -214,6 +215,50 @@ def rollups_from_facts() -> None:
                 with connection.cursor() as cur:
                     cur.execute(sql.replace("%Y", "%%Y").replace("%m", "%%m"), [code])
         rollup.project_all()
+        spots_from_facts()
+
+
+def spots_sql(pg: bool) -> str:
+    """``INSERT … SELECT … GROUP BY`` of the ``HandlingSpot`` rows from the facts' handling
+    cells: per (case, unit, category, month), bit *k* of ``measures`` set when measure *k* is
+    non-zero in a cell of the month (``rollup.spots_of`` in SQL). One parameter: the table."""
+    fact_t = CaseFact._meta.db_table
+    if pg:
+        source = f"{fact_t} f CROSS JOIN LATERAL jsonb_array_elements(f.cells) AS j(v)"
+
+        def el(k: int) -> str:
+            return f"(j.v->>{k})::int"
+
+        month = "date_trunc('month', (j.v->>1)::date)::date"
+        tab = "(j.v->>0)"
+    else:
+        source = f"{fact_t} f, json_each(f.cells) AS j"
+
+        def el(k: int) -> str:
+            return f"json_extract(j.value, '$[{k}]')"
+
+        month = "strftime('%%Y-%%m-01', json_extract(j.value, '$[1]'))"
+        tab = "json_extract(j.value, '$[0]')"
+    base = 2 + len(HANDLING_DIMS)
+    bits = " + ".join(
+        f"MAX(CASE WHEN {el(base + k)} <> 0 THEN {1 << k} ELSE 0 END)"
+        for k in range(len(HANDLING_MEASURES))
+    )
+    return (
+        f"INSERT INTO {HandlingSpot._meta.db_table} "
+        "(case_id, unit_id, category_id, month, measures) "
+        f"SELECT f.case_id, {el(2)}, {el(3)}, {month}, {bits} FROM {source} "
+        f"WHERE {tab} = %s GROUP BY f.case_id, {el(2)}, {el(3)}, {month}"
+    )
+
+
+def spots_from_facts() -> int:
+    """The ``HandlingSpot`` rows rebuilt from the facts in one statement (``spots_sql``),
+    replacing what the table held. Returns the rows."""
+    HandlingSpot.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute(spots_sql(connection.vendor == "postgresql"), [rules.HANDLING])
+        return int(cur.rowcount)
 
 
 def rebuild(*, batch: int = 5000, progress: Callable[[int], Any] | None = None) -> int:

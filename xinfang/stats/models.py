@@ -7,6 +7,8 @@ The counting rules are in :mod:`xinfang.stats.rules`; this module only stores th
   time they were computed. A change to the case writes an event; the event's ``post_save``
   recomputes the case's cells and applies the *difference* to the rollups (``rollup.refresh``),
   in the same transaction as the change.
+- :class:`HandlingSpot` — (case, unit, category, month) of each case's handling cells and
+  which measures they hold: the cases behind a handling figure, without scanning events.
 - :class:`IntakeDay` / :class:`IntakeMonth` — 收件 (intake) counts: 批次 and 人次 per day (per
   month) × registering unit × 问题属地 × category (second level) × channel × purpose × kind
   (个人/群体/集体) × 重复 × 越级.
@@ -76,6 +78,38 @@ class CaseFact(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id}"
+
+
+class HandlingSpot(models.Model):
+    """Where a case's handling cells are: one row per (case, unit, category, month) its fact
+    holds a handling cell in, with ``measures`` — bit *k* set when measure *k* of
+    ``HANDLING_MEASURES`` is non-zero in one of those cells. The index behind "click a figure,
+    see its cases" (``query.cases_behind``): a whole month's cases of a measure are one indexed
+    read here instead of every event of the month recomputed. Kept with the fact
+    (``rollup.register``/``refresh``/``rebuild``, ``bulk.spots_from_facts``) and checked with
+    it (``rollup.check``)."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit_id = models.IntegerField("单位")
+    category_id = models.IntegerField("内容分类（二级）", default=0)
+    month = models.DateField("月份")
+    measures = models.IntegerField("非零指标（位）", default=0)
+
+    class Meta:
+        verbose_name = "办理统计索引"
+        verbose_name_plural = "办理统计索引"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "unit_id", "category_id", "month"],
+                name="stats_hspot_case_unit_month",
+            )
+        ]
+        indexes = [models.Index(fields=["month", "unit_id", "case"], name="stats_hspot_month")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.unit_id} {self.month}"
 
 
 class _Intake(models.Model):

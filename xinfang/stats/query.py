@@ -4,7 +4,7 @@ Sums read the month table for the whole months of the period and the day table f
 left at either end (``periods.split_months``), so a year costs 12 month reads, not 365 days.
 Every figure can be traced: ``intake_cases`` returns the cases a filtered intake figure counts
 (the same rule in SQL: its count equals the figure), ``cases_behind`` those behind any figure
-(recomputing the candidates' cells).
+(handling: the ``HandlingSpot`` index of the period's months, then the candidates' cells).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xinfang.stats import rules
@@ -359,87 +359,62 @@ def cases_behind(
     period: Period, filters: Filters, table: str, measure: str, *, limit: int = 50_000
 ) -> list[int]:
     """Ids of the cases that contribute to ``measure`` of ``table`` (rules.INTAKE/HANDLING)
-    in ``period`` under ``filters`` — by recomputing the candidates' cells, so the list always
-    agrees with the figure."""
+    in ``period`` under ``filters``, ascending, at most ``limit``. Handling: the
+    ``HandlingSpot`` index — for the whole months of the period its rows with the measure's bit
+    decide (one indexed read); for the days left at either end its rows are the candidates and
+    each candidate's stored cells decide. Either way the cells the rollups were summed from,
+    so the list agrees with the figure (``rollup.check`` proves them equal to a
+    recomputation)."""
     if table == rules.INTAKE:
         return list(intake_cases(period, filters).values_list("pk", flat=True)[:limit])
-    ids = handling_candidates(period, filters, measure)
+    from xinfang.stats.rollup import stored_cells
+
     index = HANDLING_MEASURES.index(measure)
-    from xinfang.stats.rollup import compute
-
-    out: list[int] = []
-    lo, hi = period.start.isoformat(), period.end.isoformat()
-    ordered = sorted(ids)
-    for i in range(0, len(ordered), 2000):
-        for pk, cells in compute(ordered[i : i + 2000]).items():
-            for key, values in cells.items():
-                if key[0] != rules.HANDLING or not (lo <= key[1] <= hi) or not values[index]:
-                    continue
-                if filters.units is not None and key[2] not in filters.units:
-                    continue
-                if filters.categories is not None and key[3] not in filters.categories:
-                    continue
-                out.append(pk)
-                break
-        if len(out) >= limit:
-            break
-    return sorted(set(out))[:limit]
-
-
-def handling_candidates(period: Period, filters: Filters, measure: str) -> set[int]:
-    """The cases that may hold a cell of ``measure`` in ``period`` within ``filters.units``:
-    a counted event in the period, the 积案 day (received + 90) in it, or (replies and
-    evaluations) a reply recorded since its start; then, with ``units``, only those a unit of
-    the scope may have held (``_held_in``) — tested on the period's candidates by case id, so
-    the work follows the period, not the history."""
-    from xinfang.cases.models import Case, CaseEvent
-
-    start, end = _day_bounds(period)
-    ids = set(
-        CaseEvent.objects.filter(rules.counted_event_q(), at__gte=start, at__lt=end).values_list(
-            "case_id", flat=True
-        )
-    )
-    lag = dt.timedelta(days=rules.BACKLOG_DAYS + 1)
-    ids |= set(
-        Case.objects.filter(
-            received_at__gte=start - lag, received_at__lt=end - lag + dt.timedelta(days=1)
-        ).values_list("pk", flat=True)
-    )
-    if measure in ("reply_done", "reply_timely", "evaluated", "satisfied", "unsatisfied"):
-        # a reply counts on its 送达日期, which may precede the day it was recorded; an
-        # evaluation counts on its reply's day
-        ids |= set(
-            CaseEvent.objects.filter(kind__in=("reply", "evaluate"), at__gte=start).values_list(
-                "case_id", flat=True
+    whole, ranges = split_months(period)
+    out = set(_spots(filters, index).filter(month__in=whole).values_list("case_id", flat=True))
+    for lo, hi in ranges:
+        ordered = sorted(
+            set(
+                _spots(filters, index)
+                .filter(month=lo.replace(day=1))
+                .values_list("case_id", flat=True)
             )
+            - out
         )
-    if filters.units is None:
-        return ids
-    return _held_in(sorted(ids), list(filters.units))
+        for i in range(0, len(ordered), 2000):
+            for pk, cells in stored_cells(ordered[i : i + 2000]).items():
+                if any(
+                    key[0] == rules.HANDLING
+                    and lo.isoformat() <= key[1] <= hi.isoformat()
+                    and values[index]
+                    and (filters.units is None or key[2] in filters.units)
+                    and (filters.categories is None or key[3] in filters.categories)
+                    for key, values in cells.items()
+                ):
+                    out.add(pk)
+    return sorted(out)[:limit]
 
 
-def _held_in(ids: list[int], units: list[int]) -> set[int]:
-    """Of ``ids``, the cases a unit of ``units`` may have held: registered there, held now,
-    routed there or acted on by it (rules.contributions puts a handling cell at no other
-    unit). By chunks of ids over the primary key and the events' case index."""
-    from xinfang.cases.models import Case, CaseEvent
+def _spots(filters: Filters, index: int) -> QuerySet[Any]:
+    """``HandlingSpot`` rows with measure ``index`` non-zero, at the units and categories of
+    ``filters``."""
+    from xinfang.stats.models import HandlingSpot
 
-    out: set[int] = set()
-    for i in range(0, len(ids), 2000):
-        chunk = ids[i : i + 2000]
-        out |= set(
-            Case.objects.filter(
-                Q(office_unit_id__in=units) | Q(handling_unit_id__in=units), pk__in=chunk
-            ).values_list("pk", flat=True)
-        )
-        rest = [pk for pk in chunk if pk not in out]
-        if rest:
-            out |= set(
-                CaseEvent.objects.filter(
-                    Q(actor_unit_id__in=units)
-                    | Q(kind__in=("assign", "forward", "transfer"), data__unit_id__in=units),
-                    case_id__in=rest,
-                ).values_list("case_id", flat=True)
-            )
-    return out
+    bit = 1 << index
+    qs = HandlingSpot.objects.annotate(hit=F("measures").bitand(bit)).filter(hit=bit)
+    if filters.units is not None:
+        qs = qs.filter(unit_id__in=filters.units)
+    if filters.categories is not None:
+        qs = qs.filter(category_id__in=filters.categories)
+    return qs
+
+
+def handling_candidates(period: Period, filters: Filters) -> set[int]:
+    """The cases with a handling cell in a month of ``period`` at one of ``filters.units``
+    (any unit: None) — the ``HandlingSpot`` index, read by (month, unit)."""
+    from xinfang.stats.models import HandlingSpot
+
+    qs = HandlingSpot.objects.filter(month__gte=period.start.replace(day=1), month__lte=period.end)
+    if filters.units is not None:
+        qs = qs.filter(unit_id__in=filters.units)
+    return set(qs.values_list("case_id", flat=True))

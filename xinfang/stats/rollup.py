@@ -38,6 +38,7 @@ from xinfang.stats.models import (
     CaseFact,
     HandlingDay,
     HandlingMonth,
+    HandlingSpot,
     HandlingTotalDay,
     HandlingTotalMonth,
     IntakeCategoryDay,
@@ -240,6 +241,7 @@ def refresh(case_id: int) -> rules.Cells:
         delta = diff(_decode(fact.cells), new)
         if delta:
             apply(delta)
+        sync_spots(case_id, new)
         fact.cells = _encode(new)
         fact.computed_at = now
         fact.rules_version = rules.RULES_VERSION
@@ -264,7 +266,59 @@ def register(case: Any, event: Any) -> rules.Cells:
         computed_at=timezone.now(),
         rules_version=rules.RULES_VERSION,
     )
+    HandlingSpot.objects.bulk_create(_spot_rows(case.pk, spots_of(cells)))
     return cells
+
+
+# --- the handling spots (which cases lie behind a unit's month) ---------------------------
+
+
+SpotKey = tuple[int, int, dt.date]  # (unit, category, month)
+
+
+def spots_of(cells: rules.Cells) -> dict[SpotKey, int]:
+    """The ``HandlingSpot`` rows of a case with ``cells``: (unit, category, month) of each
+    handling cell → the bits of its non-zero measures (OR over the month's cells)."""
+    out: dict[SpotKey, int] = defaultdict(int)
+    for key, values in cells.items():
+        if key[0] != rules.HANDLING:
+            continue
+        spot = (int(key[2]), int(key[3]), dt.date.fromisoformat(_month(key[1])))
+        out[spot] |= sum(1 << k for k, v in enumerate(values) if v)
+    return dict(out)
+
+
+def stored_spots(case_ids: Sequence[int]) -> dict[int, dict[SpotKey, int]]:
+    out: dict[int, dict[SpotKey, int]] = defaultdict(dict)
+    rows = HandlingSpot.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "unit_id", "category_id", "month", "measures"
+    )
+    for pk, unit, category, month, bits in rows:
+        out[pk][(unit, category, month)] = bits
+    return out
+
+
+def stored_cells(case_ids: Sequence[int]) -> dict[int, rules.Cells]:
+    """The cells stored on the facts of ``case_ids`` (the ones the rollups were summed from)."""
+    rows = CaseFact.objects.filter(case_id__in=case_ids).values_list("case_id", "cells")
+    return {pk: _decode(cells) for pk, cells in rows}
+
+
+def _spot_rows(case_id: int, spots: dict[SpotKey, int]) -> list[HandlingSpot]:
+    return [
+        HandlingSpot(case_id=case_id, unit_id=u, category_id=c, month=m, measures=bits)
+        for (u, c, m), bits in sorted(spots.items())
+    ]
+
+
+def sync_spots(case_id: int, cells: rules.Cells) -> None:
+    """Make the case's stored spots those of ``cells`` — compared with the rows stored, not
+    with the old cells, so a damaged row is mended by the next refresh; rewritten only when
+    they differ (most events change no spot)."""
+    want = spots_of(cells)
+    if stored_spots([case_id]).get(case_id, {}) != want:
+        HandlingSpot.objects.filter(case_id=case_id).delete()
+        HandlingSpot.objects.bulk_create(_spot_rows(case_id, want))
 
 
 def compute(
@@ -292,6 +346,7 @@ class CheckReport:
     cases: int = 0
     facts_wrong: int = 0  # cases whose stored cells differ from the recomputation
     facts_missing: int = 0
+    spots_wrong: int = 0  # cases whose HandlingSpot rows differ from their cells'
     cells_checked: int = 0
     differences: list[tuple[str, rules.Key, list[int], list[int]]] = field(default_factory=list)
     wrong_cases: list[int] = field(default_factory=list)
@@ -299,7 +354,7 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return not self.differences and not self.facts_wrong and not self.facts_missing
+        return not (self.differences or self.facts_wrong or self.facts_missing or self.spots_wrong)
 
 
 def _case_batches(since: dt.date | None, batch: int) -> Iterator[list[int]]:
@@ -345,11 +400,15 @@ def recompute(
         computed = compute(ids, categories=categories, places=places)
         if report is not None:
             facts = dict(CaseFact.objects.filter(case_id__in=ids).values_list("case_id", "cells"))
+            spots = stored_spots(ids)
             for pk, cells in computed.items():
                 if pk not in facts:
                     report.facts_missing += bool(cells)
                 elif _decode(facts[pk]) != cells:
                     report.facts_wrong += 1
+                    report.wrong_cases.append(pk)
+                elif spots.get(pk, {}) != spots_of(cells):
+                    report.spots_wrong += 1  # refresh() mends them
                     report.wrong_cases.append(pk)
         for cells in computed.values():
             for key, values in cells.items():
@@ -462,6 +521,7 @@ def clear(*, facts: bool = True) -> None:
         day_model.objects.all().delete()
         month_model.objects.all().delete()
     if facts:
+        HandlingSpot.objects.all().delete()
         CaseFact.objects.all().delete()
 
 
@@ -495,6 +555,9 @@ def rebuild(*, batch: int = 2000, progress: Any = None) -> int:
                     )
                     for pk, cells in computed.items()
                 ]
+            )
+            HandlingSpot.objects.bulk_create(
+                [row for pk, cells in computed.items() for row in _spot_rows(pk, spots_of(cells))]
             )
             total: rules.Cells = {}
             for cells in computed.values():
