@@ -245,10 +245,11 @@ def _hooks(leader: Any) -> list[tuple[str, Callable[[Any, random.Random, dt.date
 
 
 def live_parts(tree: Any, reps: int, today: dt.date) -> list[list[Any]]:
-    """The parts of the pages read live from the case tables rather than the rollups (they do
-    not need the rollups built): the dashboard's 在办/超期 counts and lists, the KPI table's
-    pending and overdue counts, and the cases behind a handling figure (a month; read through
-    the ``HandlingSpot`` index and the facts, so they need the facts built).
+    """The parts of the pages not read from the rollups: the dashboard's 在办 (cases by status)
+    and 超期 counts and lists and the KPI table's pending and overdue counts (``OpenDeadline``,
+    the open obligation deadlines kept by triggers), and the cases behind a handling figure of
+    a street or the district, this month and last month (``HandlingSpot`` and, for the days of
+    a month not whole, the cells on the facts — these need the facts built).
     p50/p95 ms and SQL statements per call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from xinfang.cases.models import OBLIGATION_KINDS, Case, Deadline, DeadlineKind, DeadlineRule
+from xinfang.cases.models import Case, Deadline, DeadlineKind, DeadlineRule, OpenDeadline
 from xinfang.core import workcalendar
 from xinfang.core.refcache import ReferenceCache
 
@@ -112,28 +112,28 @@ STATE_LABELS = {NORMAL: "正常", DUE_SOON: "临期", OVERDUE: "超期", NONE: "
 WARN_DAYS = 3
 
 
-def _open_obligation_rows() -> QuerySet[Deadline]:
-    return Deadline.objects.filter(
-        kind__in=OBLIGATION_KINDS, met_at__isnull=True, cancelled_at__isnull=True, paused=False
-    )
+def _open_obligation_rows() -> QuerySet[OpenDeadline]:
+    """The open obligation deadlines (``OpenDeadline``: kept by triggers, with the case's
+    units — ``cases.opendeadlines``)."""
+    return OpenDeadline.objects.all()
 
 
-def overdue_rows(today: dt.date) -> QuerySet[Deadline]:
-    """The open obligation deadlines already past their due date (the partial index's rows)."""
+def overdue_rows(today: dt.date) -> QuerySet[OpenDeadline]:
+    """The open obligation deadlines already past their due date."""
     return _open_obligation_rows().filter(due_on__lt=today)
 
 
-def overdue_in(today: dt.date, units: Sequence[int] | None = None) -> QuerySet[Deadline]:
+def overdue_in(today: dt.date, units: Sequence[int] | None = None) -> QuerySet[OpenDeadline]:
     """``overdue_rows``, of the cases registered at or held by one of ``units`` (None: all) —
-    a join on the case's primary key, not a subquery over every case in scope."""
+    the units stored on the rows, no join to the cases."""
     rows = overdue_rows(today)
     if units is not None:
-        rows = rows.filter(Q(case__office_unit_id__in=units) | Q(case__handling_unit_id__in=units))
+        rows = rows.filter(Q(office_unit_id__in=units) | Q(holder_id__in=units))
     return rows
 
 
 def most_overdue(
-    rows: QuerySet[Deadline], visible: QuerySet[Case] | None, limit: int
+    rows: QuerySet[OpenDeadline], visible: QuerySet[Case] | None, limit: int
 ) -> list[tuple[Case, dt.date]]:
     """The ``limit`` cases longest overdue among ``rows`` (``overdue_in``), each with its
     earliest overdue due date, longest first; with ``visible``, only cases in it. The rows are

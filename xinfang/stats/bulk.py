@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -160,32 +161,45 @@ def compute_facts(
     return n
 
 
+@dataclass(frozen=True)
+class CellSQL:
+    """SQL over the cells stored on the facts, in the connection's dialect: ``source`` (every
+    fact ``f`` × each of its cells), ``el(k, cast)`` (element *k* of a cell: 0 table, 1 day,
+    then dimensions and measures), ``month(expr)`` (the first of the month of a date) and
+    ``tab`` (the cell's table code)."""
+
+    pg: bool
+
+    @classmethod
+    def here(cls) -> CellSQL:
+        return cls(connection.vendor == "postgresql")
+
+    def source(self, facts: str = "f") -> str:
+        fact_t = connection.ops.quote_name(CaseFact._meta.db_table)
+        if self.pg:
+            return (
+                f"{fact_t} {facts} CROSS JOIN LATERAL jsonb_array_elements({facts}.cells) AS j(v)"
+            )
+        return f"{fact_t} {facts}, json_each({facts}.cells) AS j"
+
+    def el(self, k: int, cast: str = "int") -> str:
+        return f"(j.v->>{k})::{cast}" if self.pg else f"json_extract(j.value, '$[{k}]')"
+
+    def month(self, expr: str) -> str:
+        if self.pg:
+            return f"date_trunc('month', {expr})::date"
+        return f"strftime('%%Y-%%m-01', {expr})"  # (%%: the statements run with parameters)
+
+    @property
+    def tab(self) -> str:
+        return self.el(0, "text")
+
+
 def rollups_from_facts() -> None:
     """The day and month rollups as one ``INSERT … SELECT … GROUP BY`` each over the cells stored
     on the facts, then the projections. The rollup tables must be empty."""
-    pg = connection.vendor == "postgresql"
-    qn = connection.ops.quote_name
-    fact_t = qn(CaseFact._meta.db_table)
-    if pg:
-        source = f"{fact_t} f CROSS JOIN LATERAL jsonb_array_elements(f.cells) AS j(v)"
-
-        def el(k: int, cast: str) -> str:
-            return f"(j.v->>{k})::{cast}"
-
-        def month(expr: str) -> str:
-            return f"date_trunc('month', {expr})::date"
-
-        tab = "(j.v->>0)"
-    else:
-        source = f"{fact_t} f, json_each(f.cells) AS j"
-
-        def el(k: int, cast: str) -> str:
-            return f"json_extract(j.value, '$[{k}]')"
-
-        def month(expr: str) -> str:
-            return f"strftime('%Y-%m-01', {expr})"
-
-        tab = "json_extract(j.value, '$[0]')"
+    sql = CellSQL.here()
+    pg, qn, el = sql.pg, connection.ops.quote_name, sql.el
     with transaction.atomic():
         for code in rollup.FACT_TABLES:
             day_model, month_model, dims, measures = rollup.TABLES[code]
@@ -203,42 +217,27 @@ def rollups_from_facts() -> None:
             day_expr = el(1, "date")
             for model, time_col, texpr in (
                 (day_model, "day", day_expr),
-                (month_model, "month", month(day_expr)),
+                (month_model, "month", sql.month(day_expr)),
             ):
                 cols = ", ".join(qn(c) for c in (time_col, *dims, *measures))
                 keys = ", ".join([texpr, *dim_exprs])
-                sql = (
+                statement = (
                     f"INSERT INTO {qn(model._meta.db_table)} ({cols}) "
-                    f"SELECT {keys}, {', '.join(sums)} FROM {source} "
-                    f"WHERE {tab} = %s GROUP BY {keys}"
+                    f"SELECT {keys}, {', '.join(sums)} FROM {sql.source()} "
+                    f"WHERE {sql.tab} = %s GROUP BY {keys}"
                 )
                 with connection.cursor() as cur:
-                    cur.execute(sql.replace("%Y", "%%Y").replace("%m", "%%m"), [code])
+                    cur.execute(statement, [code])
         rollup.project_all()
         spots_from_facts()
 
 
-def spots_sql(pg: bool) -> str:
+def spots_sql() -> str:
     """``INSERT … SELECT … GROUP BY`` of the ``HandlingSpot`` rows from the facts' handling
     cells: per (case, unit, category, month), bit *k* of ``measures`` set when measure *k* is
     non-zero in a cell of the month (``rollup.spots_of`` in SQL). One parameter: the table."""
-    fact_t = CaseFact._meta.db_table
-    if pg:
-        source = f"{fact_t} f CROSS JOIN LATERAL jsonb_array_elements(f.cells) AS j(v)"
-
-        def el(k: int) -> str:
-            return f"(j.v->>{k})::int"
-
-        month = "date_trunc('month', (j.v->>1)::date)::date"
-        tab = "(j.v->>0)"
-    else:
-        source = f"{fact_t} f, json_each(f.cells) AS j"
-
-        def el(k: int) -> str:
-            return f"json_extract(j.value, '$[{k}]')"
-
-        month = "strftime('%%Y-%%m-01', json_extract(j.value, '$[1]'))"
-        tab = "json_extract(j.value, '$[0]')"
+    sql = CellSQL.here()
+    el, month = sql.el, sql.month(sql.el(1, "date"))
     base = 2 + len(HANDLING_DIMS)
     bits = " + ".join(
         f"MAX(CASE WHEN {el(base + k)} <> 0 THEN {1 << k} ELSE 0 END)"
@@ -247,8 +246,8 @@ def spots_sql(pg: bool) -> str:
     return (
         f"INSERT INTO {HandlingSpot._meta.db_table} "
         "(case_id, unit_id, category_id, month, measures) "
-        f"SELECT f.case_id, {el(2)}, {el(3)}, {month}, {bits} FROM {source} "
-        f"WHERE {tab} = %s GROUP BY f.case_id, {el(2)}, {el(3)}, {month}"
+        f"SELECT f.case_id, {el(2)}, {el(3)}, {month}, {bits} FROM {sql.source()} "
+        f"WHERE {sql.tab} = %s GROUP BY f.case_id, {el(2)}, {el(3)}, {month}"
     )
 
 
@@ -257,7 +256,7 @@ def spots_from_facts() -> int:
     replacing what the table held. Returns the rows."""
     HandlingSpot.objects.all().delete()
     with connection.cursor() as cur:
-        cur.execute(spots_sql(connection.vendor == "postgresql"), [rules.HANDLING])
+        cur.execute(spots_sql(), [rules.HANDLING])
         return int(cur.rowcount)
 
 

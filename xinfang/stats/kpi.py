@@ -33,7 +33,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xinfang.core.errors import DomainError, PermissionDenied
@@ -267,18 +266,16 @@ def _live_counts(
     period: Period, unit_ids: Sequence[int], today: dt.date
 ) -> dict[str, dict[int, int]]:
     """Per holding unit: deadlines that fell due in the period still unmet (``accept_pending``,
-    ``reply_pending``) and cases overdue now (``overdue``). Two grouped queries on the
-    open-deadline index."""
-    from xinfang.cases.models import OBLIGATION_KINDS, Deadline, DeadlineKind
+    ``reply_pending``) and cases overdue now (``overdue``). Two grouped queries on
+    ``OpenDeadline`` (the open obligation deadlines with their holder, kept by triggers)."""
+    from xinfang.cases.models import DeadlineKind, OpenDeadline
 
     out: dict[str, dict[int, int]] = {
         "accept_pending": defaultdict(int),
         "reply_pending": defaultdict(int),
         "overdue": defaultdict(int),
     }
-    open_rows = Deadline.objects.filter(
-        met_at__isnull=True, cancelled_at__isnull=True, paused=False
-    )
+    open_rows = OpenDeadline.objects.filter(holder_id__in=unit_ids)
     last_due = min(period.end, today - dt.timedelta(days=1))
     if last_due >= period.start:
         for kind, holder, n in (
@@ -286,19 +283,15 @@ def _live_counts(
                 kind__in=(DeadlineKind.ACCEPT, DeadlineKind.HANDLE),
                 due_on__gte=period.start,
                 due_on__lte=last_due,
-                case__handling_unit_id__in=unit_ids,
             )
-            .values_list("kind", "case__handling_unit_id")
-            .annotate(n=Count("id"))
+            .values_list("kind", "holder_id")
+            .annotate(n=Count("pk"))
         ):
             key = "accept_pending" if kind == DeadlineKind.ACCEPT else "reply_pending"
             out[key][holder] += n
-    holder_expr = Coalesce("case__handling_unit_id", "case__office_unit_id")
     for holder, n in (
-        open_rows.filter(kind__in=OBLIGATION_KINDS, due_on__lt=today)
-        .annotate(holder=holder_expr)
-        .filter(holder__in=unit_ids)
-        .values_list("holder")
+        open_rows.filter(due_on__lt=today)
+        .values_list("holder_id")
         .annotate(n=Count("case", distinct=True))
     ):
         out["overdue"][holder] += n

@@ -361,37 +361,17 @@ def cases_behind(
     """Ids of the cases that contribute to ``measure`` of ``table`` (rules.INTAKE/HANDLING)
     in ``period`` under ``filters``, ascending, at most ``limit``. Handling: the
     ``HandlingSpot`` index — for the whole months of the period its rows with the measure's bit
-    decide (one indexed read); for the days left at either end its rows are the candidates and
-    each candidate's stored cells decide. Either way the cells the rollups were summed from,
-    so the list agrees with the figure (``rollup.check`` proves them equal to a
-    recomputation)."""
+    decide (one indexed read); for the days left at either end those rows are joined to the
+    cells stored on their facts, which decide by day (``_cases_on_days``). Either way the cells
+    the rollups were summed from, so the list agrees with the figure (``rollup.check`` proves
+    them equal to a recomputation)."""
     if table == rules.INTAKE:
         return list(intake_cases(period, filters).values_list("pk", flat=True)[:limit])
-    from xinfang.stats.rollup import stored_cells
-
     index = HANDLING_MEASURES.index(measure)
     whole, ranges = split_months(period)
     out = set(_spots(filters, index).filter(month__in=whole).values_list("case_id", flat=True))
     for lo, hi in ranges:
-        ordered = sorted(
-            set(
-                _spots(filters, index)
-                .filter(month=lo.replace(day=1))
-                .values_list("case_id", flat=True)
-            )
-            - out
-        )
-        for i in range(0, len(ordered), 2000):
-            for pk, cells in stored_cells(ordered[i : i + 2000]).items():
-                if any(
-                    key[0] == rules.HANDLING
-                    and lo.isoformat() <= key[1] <= hi.isoformat()
-                    and values[index]
-                    and (filters.units is None or key[2] in filters.units)
-                    and (filters.categories is None or key[3] in filters.categories)
-                    for key, values in cells.items()
-                ):
-                    out.add(pk)
+        out |= _cases_on_days(lo, hi, filters, index)
     return sorted(out)[:limit]
 
 
@@ -407,6 +387,48 @@ def _spots(filters: Filters, index: int) -> QuerySet[Any]:
     if filters.categories is not None:
         qs = qs.filter(category_id__in=filters.categories)
     return qs
+
+
+def _cases_on_days(lo: dt.date, hi: dt.date, filters: Filters, index: int) -> set[int]:
+    """The cases with a handling cell dated ``lo``…``hi`` (one month) whose measure ``index`` is
+    non-zero, at the units and categories of ``filters``: the month's spots with the measure's
+    bit, joined to the cells on their facts (one statement; ``bulk.CellSQL``)."""
+    from django.db import connection
+
+    from xinfang.stats.bulk import CellSQL
+    from xinfang.stats.models import HANDLING_DIMS, HandlingSpot
+
+    sql = CellSQL.here()
+    el = sql.el
+    where = [
+        "s.month = %s",
+        f"(s.measures & {1 << index}) <> 0",
+        f"{sql.tab} = %s",
+        f"{el(1, 'text')} BETWEEN %s AND %s",
+        f"{el(2 + len(HANDLING_DIMS) + index)} <> 0",
+        f"{el(2)} = s.unit_id",
+        f"{el(3)} = s.category_id",
+    ]
+    params: list[Any] = [
+        lo.replace(day=1).isoformat(),
+        rules.HANDLING,
+        lo.isoformat(),
+        hi.isoformat(),
+    ]
+    for column, ids in (("unit_id", filters.units), ("category_id", filters.categories)):
+        if ids is not None:
+            if not ids:
+                return set()
+            where.append(f"s.{column} IN ({', '.join(['%s'] * len(ids))})")
+            params.extend(ids)
+    statement = (
+        f"SELECT DISTINCT s.case_id FROM {sql.source('f')} "
+        f"JOIN {HandlingSpot._meta.db_table} s ON s.case_id = f.case_id "
+        f"WHERE {' AND '.join(where)}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(statement, params)
+        return {row[0] for row in cur.fetchall()}
 
 
 def handling_candidates(period: Period, filters: Filters) -> set[int]:

@@ -347,6 +347,7 @@ class CheckReport:
     facts_wrong: int = 0  # cases whose stored cells differ from the recomputation
     facts_missing: int = 0
     spots_wrong: int = 0  # cases whose HandlingSpot rows differ from their cells'
+    open_wrong: int = 0  # deadlines whose OpenDeadline row differs (cases.opendeadlines)
     cells_checked: int = 0
     differences: list[tuple[str, rules.Key, list[int], list[int]]] = field(default_factory=list)
     wrong_cases: list[int] = field(default_factory=list)
@@ -354,7 +355,13 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.differences or self.facts_wrong or self.facts_missing or self.spots_wrong)
+        return not (
+            self.differences
+            or self.facts_wrong
+            or self.facts_missing
+            or self.spots_wrong
+            or self.open_wrong
+        )
 
 
 def _case_batches(since: dt.date | None, batch: int) -> Iterator[list[int]]:
@@ -464,7 +471,8 @@ def check(
     """Recompute and compare. With ``since``: the cases with an event or a receipt on or after
     that day, and the cells dated from that day (month cells only when ``since`` is a 1st).
     ``repair``: without ``since`` the rollups are rebuilt from scratch; with it, the cases
-    whose stored cells are wrong are refreshed."""
+    whose stored cells are wrong are refreshed. The ``OpenDeadline`` table (the open obligation
+    deadlines, ``cases.opendeadlines``) is always compared whole, and rebuilt on ``repair``."""
     import time
 
     started = time.perf_counter()
@@ -473,6 +481,11 @@ def check(
     _compare(report, "day", total, stored("day", since=since))
     if since is None or since.day == 1:
         _compare(report, "month", months_of(total), stored("month", since=since))
+    from xinfang.cases import opendeadlines
+
+    report.open_wrong = len(opendeadlines.check())
+    if repair and report.open_wrong:
+        opendeadlines.rebuild()
     if repair and not report.ok:
         if since is None:
             rebuild(progress=progress)

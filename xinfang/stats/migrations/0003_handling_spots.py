@@ -42,7 +42,7 @@ def fill_from_facts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0008_deadline_obligation_index"),
+        ("cases", "0007_desk_reception"),
         ("stats", "0002_hotspot_table_and_bulletin_requests"),
     ]
 

@@ -38,6 +38,7 @@ class Command(BaseCommand):
             f"事项 {report.cases} 件，汇总单元 {report.cells_checked} 个，"
             f"差异 {len(report.differences)} 个，事实记录不符 {report.facts_wrong} 件、"
             f"缺失 {report.facts_missing} 件，办理统计索引不符 {report.spots_wrong} 件，"
+            f"未完成期限表不符 {report.open_wrong} 条，"
             f"用时 {report.seconds:.1f} 秒"
         )
         for what, key, expected, actual in report.differences[: opts["show"]]:
