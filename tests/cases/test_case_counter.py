@@ -34,6 +34,11 @@ def executor() -> Iterator[MigrationExecutor]:
     finally:
         ex = MigrationExecutor(connection)
         ex.migrate(ex.loader.graph.leaf_nodes())
+        # what `migrate` does after migrating (post_migrate) and the executor does not: the
+        # OpenDeadline triggers, dropped on the way back, installed again
+        from xinfang.cases import opendeadlines
+
+        opendeadlines.ensure(connection)
 
 
 def _old_world(apps: Any) -> dict[str, Any]:

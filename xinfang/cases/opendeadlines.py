@@ -133,9 +133,12 @@ def rebuild(conn: Any = default_connection) -> int:
 
 def ensure(conn: Any = default_connection) -> bool:
     """Install the triggers if one is missing, then refill the table (what was written
-    without them is not in it). Returns True when it installed them."""
+    without them is not in it). Returns True when it installed them; nothing while the table
+    does not exist (migrated back below it)."""
     if conn.vendor not in ("postgresql", "sqlite") or installed(conn) == set(TRIGGERS):
         return False
+    if _T not in conn.introspection.table_names():
+        return False  # migrated back below the table on purpose
     with transaction.atomic(using=conn.alias), conn.cursor() as cur:
         for sql in _postgresql() if conn.vendor == "postgresql" else _sqlite():
             cur.execute(sql)
