@@ -188,3 +188,50 @@ def test_cases_behind_equal_a_brute_force_over_every_cell(
             )
         )
         assert cases_behind(period, f, "h", measure) == want, (period, measure, f)
+
+
+def test_sums_over_partial_months_equal_the_days(seeded: tuple[Any, Any, dict[str, Any]]) -> None:
+    """A range covering most of its month is read as the month row minus the days outside it:
+    the sums (grouped or not, intake and handling, with projections) equal the plain sum of
+    the day rows of the period, over random periods (month to date, across month ends)."""
+    from collections import Counter
+
+    from django.db.models import Sum
+
+    from xinfang.stats.models import HandlingDay, IntakeCategoryDay, IntakeDay
+    from xinfang.stats.query import handling, intake
+
+    _mod, _tree, _info = seeded
+    rng = random.Random(11)
+    today = timezone.localdate()
+    for _ in range(25):
+        start = today - dt.timedelta(days=rng.randrange(0, 600))
+        if rng.random() < 0.5:
+            start = start.replace(day=rng.choice([1, 2, 3]))
+        end = min(start + dt.timedelta(days=rng.choice([20, 26, 27, 29, 40, 58, 75])), today)
+        period = Period(start, end)
+        days = {"day__gte": start, "day__lte": end}
+        want_cat = Counter(
+            {
+                r["category_id"]: r["b"]
+                for r in IntakeCategoryDay.objects.filter(**days)
+                .values("category_id")
+                .annotate(b=Sum("batches"))
+                if r["b"]
+            }
+        )
+        got_cat = Counter(
+            {r["category_id"]: r["batches"] for r in intake(period, by=["category_id"])}
+        )
+        assert +got_cat == want_cat, period
+        want_h = HandlingDay.objects.filter(**days).aggregate(
+            r=Sum("reply_done"), b=Sum("backlog_in")
+        )
+        got_h = handling(period)
+        got = (
+            sum(r["reply_done"] for r in got_h),
+            sum(r["backlog_in"] for r in got_h),
+        )
+        assert got == ((want_h["r"] or 0), (want_h["b"] or 0)), period
+        t = IntakeDay.objects.filter(**days).aggregate(b=Sum("batches"), p=Sum("persons"))
+        assert intake_total(period) == ((t["b"] or 0), (t["p"] or 0)), period

@@ -235,7 +235,12 @@ def test_overdue_and_supervised_lists_mask_accusations(world: Any) -> None:
     )
     for c in (plain, secret, done):
         Deadline.objects.create(
-            case=c, kind="accept", started_on=dt.date(2026, 3, 2), due_on=dt.date(2026, 3, 20)
+            case=c,
+            kind="accept",
+            started_on=dt.date(2026, 3, 2),
+            due_on=dt.date(2026, 3, 20),
+            # closing a case cancels its open obligations (services.case_close)
+            cancelled_at=timezone.now() if c is done else None,
         )
     Deadline.objects.create(  # a met deadline is not overdue
         case=outside,

@@ -273,9 +273,8 @@ def _case_row(case: Any, unit_name: str, due: dt.date | None, today: dt.date, **
 def overdue_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:
     """Open cases in the scope whose earliest open obligation deadline is past due (live)."""
     from xinfang.cases.deadlines import most_overdue, overdue_in
-    from xinfang.cases.models import OPEN_STATUSES
 
-    overdue = overdue_in(today, subtree_ids(unit)).filter(case__status__in=OPEN_STATUSES)
+    overdue = overdue_in(today, subtree_ids(unit))  # open obligations: open cases only
     rows = [
         _case_row(c, (c.handling_unit or c.office_unit).name, due, today)
         for c, due in most_overdue(overdue, None, LIST_LIMIT)

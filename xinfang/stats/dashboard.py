@@ -14,7 +14,6 @@ rollups (``stats.query``) with a fixed number of queries whatever the number of 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -31,7 +30,7 @@ from xinfang.cases.policy import cases_visible_to
 from xinfang.org.models import Unit
 from xinfang.stats import query, rules
 from xinfang.stats.compare import Change, phrase_pair, rate_text
-from xinfang.stats.periods import Period
+from xinfang.stats.periods import Period, month_end
 
 # The optional filter parameters of ``stats_cases``, in the order they are written.
 LINK_FILTERS = (
@@ -75,10 +74,6 @@ def figure_link(
 
 
 # --- periods -------------------------------------------------------------------------------
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def default_period(today: dt.date) -> Period:

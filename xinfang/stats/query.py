@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from xinfang.stats import rules
 from xinfang.stats.models import HANDLING_MEASURES, INTAKE_MEASURES, HandlingTotalMonth
-from xinfang.stats.periods import Period, split_months
+from xinfang.stats.periods import Period, month_end, split_months
 
 # Group-by names beyond the stored dimensions (computed after summing).
 DERIVED = {"channel_group", "category_l1", "day", "month"}
@@ -91,15 +91,27 @@ def _sum(
     whole, ranges = split_months(period)
     if need_day:
         whole, ranges = [], [(period.start, period.end)]
-    parts: list[tuple[Any, Q, str]] = []
+    # (model, condition, time column, sign): a range covering most of its month is read as the
+    # month row minus the days outside it (month = the sum of its days: rollup.check) — the
+    # month to date reads a few days' rows instead of weeks of them
+    parts: list[tuple[Any, Q, str, int]] = []
     if whole:
-        parts.append((month_model, q & Q(month__in=whole), "month"))
+        parts.append((month_model, q & Q(month__in=whole), "month", 1))
     for lo, hi in ranges:
-        parts.append((day_model, q & Q(day__gte=lo, day__lte=hi), "day"))
+        first, last = lo.replace(day=1), month_end(lo)
+        inside = (hi - lo).days + 1
+        if need_day or (last - first).days + 1 - inside >= inside:
+            parts.append((day_model, q & Q(day__gte=lo, day__lte=hi), "day", 1))
+            continue
+        parts.append((month_model, q & Q(month=first), "month", 0))  # 0: + but not inside
+        for a, b in ((first, lo - dt.timedelta(days=1)), (hi + dt.timedelta(days=1), last)):
+            if a <= b:
+                parts.append((day_model, q & Q(day__gte=a, day__lte=b), "day", -1))
     acc: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(measures))
+    direct: set[tuple[Any, ...]] = set()  # keys read from rows inside the period
     group_cols = list(stored_by)
     group_cols_time = need_day or need_month
-    for model, cond, time_col in parts:
+    for model, cond, time_col, sign in parts:
         cols = group_cols + ([time_col] if group_cols_time else [])
         qs = model.objects.filter(cond)
         if l1:
@@ -117,10 +129,14 @@ def _sum(
                 key = (*key, t)
             target = acc[key]
             for i, m in enumerate(measures):
-                target[i] += int(row[f"s_{m}"] or 0)
+                target[i] += (sign or 1) * int(row[f"s_{m}"] or 0)
+            if sign > 0:
+                direct.add(key)
     names = group_cols + (["day" if need_day else "month"] if group_cols_time else [])
     out = []
     for key, values in acc.items():
+        if not any(values) and key not in direct:
+            continue  # a group of the month with nothing inside the period
         item: dict[str, Any] = dict(zip(names, key, strict=True))
         item.update(zip(measures, values, strict=True))
         out.append(item)
@@ -164,18 +180,20 @@ def _storage_by(by: Sequence[str]) -> list[str]:
 
 def _l1_expr() -> Any:
     """The first-level category of a rollup row's ``category_id`` (second level, or first when
-    the case had only that; 0 = none), as SQL — ``_category_l1_map`` in a subquery."""
-    from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
-    from django.db.models.functions import Coalesce
+    the case had only that; 0 = none), as SQL: a ``CASE`` over the category tree read now
+    (``_category_l1_map``: one branch per first-level category) — evaluated per row without a
+    lookup, where a correlated subquery cost a probe per row (≈ 0.15 s a month at 10 M)."""
+    from django.db.models import Case, IntegerField, Value, When
 
-    from xinfang.cases.models import Category
-
-    parent = (
-        Category.objects.filter(pk=OuterRef("category_id"))
-        .annotate(l1=Case(When(level=1, then=F("pk")), default=Coalesce(F("parent_id"), F("pk"))))
-        .values("l1")[:1]
-    )
-    return Coalesce(Subquery(parent, output_field=IntegerField()), Value(0))
+    members: dict[int, list[int]] = defaultdict(list)
+    for pk, l1 in _category_l1_map().items():
+        members[l1].append(pk)
+    whens = [
+        When(category_id__in=sorted(ids), then=Value(l1)) for l1, ids in sorted(members.items())
+    ]
+    if not whens:
+        return Value(0, output_field=IntegerField())
+    return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
 def _category_l1_map() -> dict[int, int]:
