@@ -140,8 +140,9 @@ def test_handling_candidates_stay_in_scope(world: Any, register: Any) -> None:
     street may have held (registered there, held now, routed there, acted on): a case routed
     to the street and sent on still counts there; one that never touched it is not recomputed."""
     from xinfang.cases import services as S
+    from xinfang.stats.models import HandlingSpot
     from xinfang.stats.periods import Period
-    from xinfang.stats.query import Filters, cases_behind, handling_candidates
+    from xinfang.stats.query import Filters, cases_behind
 
     passed_on = register()
     S.case_assign(case=passed_on, by=world.alice, unit=world.street)
@@ -153,6 +154,16 @@ def test_handling_candidates_stay_in_scope(world: Any, register: Any) -> None:
     period = Period(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
     street = Filters(units=(world.street.pk, world.community.pk))
     sibling = Filters(units=(world.sibling.pk,))
+
+    def handling_candidates(period: Period, filters: Filters) -> set[int]:
+        """The cases with a handling cell (a HandlingSpot row) in a month of the period at one
+        of the units."""
+        qs = HandlingSpot.objects.filter(
+            month__gte=period.start.replace(day=1), month__lte=period.end
+        )
+        if filters.units is not None:
+            qs = qs.filter(unit_id__in=filters.units)
+        return set(qs.values_list("case_id", flat=True))
 
     assert handling_candidates(period, street) == {passed_on.pk}
     assert handling_candidates(period, sibling) == {passed_on.pk, elsewhere.pk}

@@ -36,8 +36,8 @@ def _at(unit: int) -> set[tuple[int, dt.date]]:
 
 def _from_facts() -> set[Row]:
     out = set()
-    ids = list(CaseFact.objects.values_list("pk", flat=True))
-    for pk, cells in rollup.stored_cells(ids).items():
+    for pk, stored in CaseFact.objects.values_list("case_id", "cells"):
+        cells = rollup._decode(stored)
         out |= {(pk, u, c, m, bits) for (u, c, m), bits in rollup.spots_of(cells).items()}
     return out
 

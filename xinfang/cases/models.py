@@ -426,11 +426,11 @@ class Deadline(models.Model):
 class OpenDeadline(models.Model):
     """The open obligation deadlines — of ``OBLIGATION_KINDS``, neither met nor cancelled nor
     paused — with their case's registering unit and holder (handling unit, else the
-    registering one): the rows that make a case 临期/超期. Kept by the deadline helpers
-    (``cases.deadlines``) and the case events (holder changes), so that the 超期 and 待办
-    counts per unit read one small indexed table instead of joining every open deadline to
-    its case (PostgreSQL cannot see how few deadlines are open and chose sequential scans of
-    the cases at millions). ``manage.py stats_check`` compares it with the deadlines."""
+    registering one): the rows that make a case 临期/超期. Kept by database triggers on the
+    deadlines and the cases' units (``cases.opendeadlines``), so that the 超期 and 待办 counts
+    per unit read one small indexed table instead of joining every open deadline to its case
+    (PostgreSQL cannot see how few deadlines are open and chose sequential scans of the cases
+    at millions). ``manage.py stats_check`` compares it with the deadlines."""
 
     deadline = models.OneToOneField(
         Deadline, on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -43,10 +43,12 @@ def _open(row: str) -> str:
     )
 
 
-def _insert_from(row: str) -> str:
+def _insert_from(row: str, join: str = "") -> str:
+    """SQL: write the table's row of the deadline ``row`` (NEW, or the alias of the deadline
+    table ``join`` adds) with its case ``c``'s units."""
     return (
         f"INSERT INTO {_T} ({_COLS}) SELECT {row}.id, {row}.case_id, {row}.kind, {row}.due_on, "
-        f"c.office_unit_id, COALESCE(c.handling_unit_id, c.office_unit_id) FROM {_C} c "
+        f"c.office_unit_id, COALESCE(c.handling_unit_id, c.office_unit_id) FROM {_C} c {join}"
         f"WHERE c.id = {row}.case_id"
     )
 
@@ -120,11 +122,7 @@ def rebuild(conn: Any = default_connection) -> int:
     """The table again from the deadlines and cases (one ``INSERT … SELECT``). Returns rows."""
     with transaction.atomic(using=conn.alias), conn.cursor() as cur:
         cur.execute(f"DELETE FROM {_T}")
-        cur.execute(
-            f"INSERT INTO {_T} ({_COLS}) SELECT d.id, d.case_id, d.kind, d.due_on, "
-            "c.office_unit_id, COALESCE(c.handling_unit_id, c.office_unit_id) "
-            f"FROM {_D} d JOIN {_C} c ON c.id = d.case_id WHERE {_open('d')}"
-        )
+        cur.execute(f"{_insert_from('d', f'JOIN {_D} d ON d.case_id = c.id ')} AND {_open('d')}")
         n = int(cur.rowcount)
         if conn.vendor == "postgresql":
             cur.execute(f"ANALYZE {_T}")  # the planner's estimates of the refilled table

@@ -91,27 +91,27 @@ def _sum(
     whole, ranges = split_months(period)
     if need_day:
         whole, ranges = [], [(period.start, period.end)]
-    # (model, condition, time column, sign): a range covering most of its month is read as the
-    # month row minus the days outside it (month = the sum of its days: rollup.check) — the
-    # month to date reads a few days' rows instead of weeks of them
-    parts: list[tuple[Any, Q, str, int]] = []
+    # (model, condition, time column, sign, rows inside the period): a range covering most of
+    # its month is read as the month row minus the days outside it (month = the sum of its
+    # days: rollup.check) — the month to date reads a few days' rows instead of weeks of them
+    parts: list[tuple[Any, Q, str, int, bool]] = []
     if whole:
-        parts.append((month_model, q & Q(month__in=whole), "month", 1))
+        parts.append((month_model, q & Q(month__in=whole), "month", 1, True))
     for lo, hi in ranges:
         first, last = lo.replace(day=1), month_end(lo)
         inside = (hi - lo).days + 1
         if need_day or (last - first).days + 1 - inside >= inside:
-            parts.append((day_model, q & Q(day__gte=lo, day__lte=hi), "day", 1))
+            parts.append((day_model, q & Q(day__gte=lo, day__lte=hi), "day", 1, True))
             continue
-        parts.append((month_model, q & Q(month=first), "month", 0))  # 0: + but not inside
+        parts.append((month_model, q & Q(month=first), "month", 1, False))
         for a, b in ((first, lo - dt.timedelta(days=1)), (hi + dt.timedelta(days=1), last)):
             if a <= b:
-                parts.append((day_model, q & Q(day__gte=a, day__lte=b), "day", -1))
+                parts.append((day_model, q & Q(day__gte=a, day__lte=b), "day", -1, False))
     acc: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(measures))
     direct: set[tuple[Any, ...]] = set()  # keys read from rows inside the period
     group_cols = list(stored_by)
     group_cols_time = need_day or need_month
-    for model, cond, time_col, sign in parts:
+    for model, cond, time_col, sign, inside in parts:
         cols = group_cols + ([time_col] if group_cols_time else [])
         qs = model.objects.filter(cond)
         if l1:
@@ -129,8 +129,8 @@ def _sum(
                 key = (*key, t)
             target = acc[key]
             for i, m in enumerate(measures):
-                target[i] += (sign or 1) * int(row[f"s_{m}"] or 0)
-            if sign > 0:
+                target[i] += sign * int(row[f"s_{m}"] or 0)
+            if inside:
                 direct.add(key)
     names = group_cols + (["day" if need_day else "month"] if group_cols_time else [])
     out = []
@@ -447,14 +447,3 @@ def _cases_on_days(lo: dt.date, hi: dt.date, filters: Filters, index: int) -> se
     with connection.cursor() as cur:
         cur.execute(statement, params)
         return {row[0] for row in cur.fetchall()}
-
-
-def handling_candidates(period: Period, filters: Filters) -> set[int]:
-    """The cases with a handling cell in a month of ``period`` at one of ``filters.units``
-    (any unit: None) — the ``HandlingSpot`` index, read by (month, unit)."""
-    from xinfang.stats.models import HandlingSpot
-
-    qs = HandlingSpot.objects.filter(month__gte=period.start.replace(day=1), month__lte=period.end)
-    if filters.units is not None:
-        qs = qs.filter(unit_id__in=filters.units)
-    return set(qs.values_list("case_id", flat=True))

@@ -298,12 +298,6 @@ def stored_spots(case_ids: Sequence[int]) -> dict[int, dict[SpotKey, int]]:
     return out
 
 
-def stored_cells(case_ids: Sequence[int]) -> dict[int, rules.Cells]:
-    """The cells stored on the facts of ``case_ids`` (the ones the rollups were summed from)."""
-    rows = CaseFact.objects.filter(case_id__in=case_ids).values_list("case_id", "cells")
-    return {pk: _decode(cells) for pk, cells in rows}
-
-
 def _spot_rows(case_id: int, spots: dict[SpotKey, int]) -> list[HandlingSpot]:
     return [
         HandlingSpot(case_id=case_id, unit_id=u, category_id=c, month=m, measures=bits)
