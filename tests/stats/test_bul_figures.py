@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +187,56 @@ def test_issue_renders_three_files_and_numbers(world: Any) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for i in range(min(len(pdf), 3)):
         pdf[i].render(scale=1.4).to_pil().save(SHOTS / f"bul-monthly-pdf-p{i + 1}.png")
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed: .ci/run does"
+)
+def test_the_docx_renders_in_a_word_processor(world: Any, tmp_path: Path) -> None:
+    """The DOCX as an office opens it: LibreOffice converts it to PDF (headless), and the pages
+    are rendered to PNG — the narrative, the tables with their numbers, the charts."""
+    _fixture(world)
+    march = issue_bulletin("monthly", world.district, Period.month(2026, 3), today=TODAY)
+    docx = tmp_path / "bulletin.docx"
+    docx.write_bytes(_bytes(march.docx))
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument((tmp_path / "bulletin.pdf").read_bytes())
+    assert len(pdf) >= 2
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    squeezed = "".join(text.split())
+    assert "".join(march.figures["paragraphs"][0].split()) in squeezed  # no missing glyphs
+    assert "（2026年第1期）" in squeezed and "合计" in squeezed
+    # a table is not cut from its header: the page with the channel rows has the header too
+    pages_text = ["".join(pdf[i].get_textpage().get_text_range().split()) for i in range(len(pdf))]
+    channel_page = next(t for t in pages_text if "来电（热线）" in t)
+    assert "（一）信访渠道渠道批次人次同比环比来访" in channel_page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    colored = []
+    for i in range(len(pdf)):
+        image = pdf[i].render(scale=1.4).to_pil()
+        if i < 4:
+            image.save(SHOTS / f"bul-monthly-docx-p{i + 1}.png")
+        saturation = image.convert("HSV").split()[1].histogram()
+        colored.append(sum(saturation[100:]) / (image.width * image.height))
+    # the three charts are drawn (colored: saturated pixels), on the pages from 三、图表 on
+    charts_at = next(i for i, t in enumerate(pages_text) if "三、图表" in t)
+    assert max(colored[charts_at:]) > 0.03 and max(colored[:charts_at]) < 0.005, colored
 
 
 def test_reissue_after_category_correction_shows_difference(world: Any) -> None:

@@ -187,7 +187,15 @@ def render_docx(figures: dict[str, Any]) -> bytes:
     for text in figures["paragraphs"]:
         _para(doc, text)
 
+    def heading(text: str, role: str = "kaiti") -> None:
+        _para(doc, text, role, F.SIZE_BODY, indent=INDENT_2).paragraph_format.keep_with_next = True
+
     def table(t: dict[str, Any]) -> None:
+        """A grid whose first row repeats on every page it runs onto, whose rows never split,
+        and which stays whole on one page when it fits (keep-with-next on all rows but the
+        last: a heading is never left at the foot of a page without its table)."""
+        from docx.oxml import OxmlElement
+
         kinds = [c["type"] for c in t["columns"]]
         grid = doc.add_table(rows=1, cols=len(kinds))
         grid.style = "Table Grid"
@@ -204,35 +212,31 @@ def render_docx(figures: dict[str, Any]) -> bytes:
                 if k != "text":
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                 set_run_font(p.add_run(cell_text(v, k)), "fangsong", 10.5)
-        for r in grid.rows:
+        for n, r in enumerate(grid.rows):
+            tr_pr = r._tr.get_or_add_trPr()
+            for tag in ("w:cantSplit", "w:tblHeader") if n == 0 else ("w:cantSplit",):
+                tr_pr.append(OxmlElement(tag))
             for c in r.cells:
                 for p in c.paragraphs:
                     p.paragraph_format.space_after = Pt(0)
                     p.paragraph_format.line_spacing = 1.0
+                    p.paragraph_format.keep_with_next = n < len(grid.rows) - 1
 
-    _para(doc, "二、统计表", "heiti", F.SIZE_BODY, indent=INDENT_2)
+    heading("二、统计表", "heiti")
     for view in _view_tables(figures):
-        _para(doc, view["heading"], "kaiti", F.SIZE_BODY, indent=INDENT_2)
+        heading(view["heading"])
         if view["rows"] or view["total"]:
             table(view)
         else:
             _para(doc, "本期无。")
         if view.get("note"):
             _para(doc, f"注：{view['note']}", "fangsong", 10.5, indent=0)
-    _para(doc, "三、图表", "heiti", F.SIZE_BODY, indent=INDENT_2)
+    heading("三、图表", "heiti")
     for chart in charts(figures):
         doc.add_picture(io.BytesIO(chart.png(dpi=150)), width=Mm(150))
-    for n, (key, title) in enumerate(
-        (("overdue", "四、超期未办结事项"), ("supervised", "五、督办事项")), start=0
-    ):
+    for key, title in (("overdue", "四、超期未办结事项"), ("supervised", "五、督办事项")):
         block = figures[key]
-        _para(
-            doc,
-            f"{title}（截至{cn_date(figures['as_of'])}，共{block['total']}件）",
-            "heiti",
-            F.SIZE_BODY,
-            indent=INDENT_2,
-        )
+        heading(f"{title}（截至{cn_date(figures['as_of'])}，共{block['total']}件）", "heiti")
         if not block["rows"]:
             _para(doc, "无。")
             continue
@@ -248,7 +252,6 @@ def render_docx(figures: dict[str, Any]) -> bytes:
         table(t)
         if block["total"] > len(block["rows"]):
             _para(doc, f"（仅列前{len(block['rows'])}件）", "fangsong", 10.5, indent=0)
-        del n
     _para(doc, "")
     _para(doc, figures["unit"]["name"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=0)
     _para(doc, cn_date(figures["as_of"]), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=0)

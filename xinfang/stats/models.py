@@ -12,6 +12,8 @@ The counting rules are in :mod:`xinfang.stats.rules`; this module only stores th
 - :class:`IntakeDay` / :class:`IntakeMonth` — 收件 (intake) counts: 批次 and 人次 per day (per
   month) × registering unit × 问题属地 × category (second level) × channel × purpose × kind
   (个人/群体/集体) × 重复 × 越级.
+- Projections of the intake cells without some dimensions (``rollup.PROJECTIONS``), among them
+  :class:`IntakeHotspotDay` / :class:`IntakeHotspotMonth` (unit × first-level category × place).
 - :class:`HandlingDay` / :class:`HandlingMonth` — 办理 counts per day × the unit that held the
   case when the counted event happened × category: assignments, acceptance and reply with their
   timeliness, evaluations, closures, 积案 in/out.
@@ -42,7 +44,10 @@ INTAKE_MEASURES = ("batches", "persons")
 INTAKE_TOTAL_DIMS = ("office_id", "channel", "purpose", "kind", "repeat", "skip")
 INTAKE_CATEGORY_DIMS = ("office_id", "category_id")
 INTAKE_PLACE_DIMS = ("office_id", "place_id")
-INTAKE_CATEGORY_PLACE_DIMS = ("office_id", "category_id", "place_id")  # the hotspot tables
+INTAKE_CATEGORY_PLACE_DIMS = ("office_id", "category_id", "place_id")
+# The hotspot tables (first-level category × place): ``category_l1`` is derived from the cells'
+# second-level category through the category tree when the projection is written.
+INTAKE_HOTSPOT_DIMS = ("office_id", "category_l1", "place_id")
 
 HANDLING_DIMS = ("unit_id", "category_id")
 HANDLING_MEASURES = (
@@ -302,6 +307,44 @@ class IntakeCategoryPlaceMonth(_IntakeCategoryPlace):
         constraints = [
             models.UniqueConstraint(
                 fields=["month", *INTAKE_CATEGORY_PLACE_DIMS], name="stats_icp_month_key"
+            )
+        ]
+
+
+class _IntakeHotspot(models.Model):
+    office_id = models.IntegerField("登记单位")
+    category_l1 = models.IntegerField("内容分类（一级）", default=0)
+    place_id = models.IntegerField("问题属地", default=0)
+    batches = models.IntegerField("批次", default=0)
+    persons = models.IntegerField("人次", default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.category_l1}/{self.place_id}: {self.batches}批"
+
+
+class IntakeHotspotDay(_IntakeHotspot):
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "收件日统计（一级分类×属地）"
+        verbose_name_plural = "收件日统计（一级分类×属地）"
+        constraints = [
+            models.UniqueConstraint(fields=["day", *INTAKE_HOTSPOT_DIMS], name="stats_icl_day_key")
+        ]
+
+
+class IntakeHotspotMonth(_IntakeHotspot):
+    month = models.DateField("月份")
+
+    class Meta:
+        verbose_name = "收件月统计（一级分类×属地）"
+        verbose_name_plural = "收件月统计（一级分类×属地）"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", *INTAKE_HOTSPOT_DIMS], name="stats_icl_month_key"
             )
         ]
 

@@ -22,9 +22,6 @@ from xinfang.stats import rules
 from xinfang.stats.models import HANDLING_MEASURES, INTAKE_MEASURES, HandlingTotalMonth
 from xinfang.stats.periods import Period, month_end, split_months
 
-# Group-by names beyond the stored dimensions (computed after summing).
-DERIVED = {"channel_group", "category_l1", "day", "month"}
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -81,9 +78,10 @@ def _sum(
     by: Sequence[str],
     l1: bool = False,
 ) -> list[dict[str, Any]]:
-    """``l1``: group by the first-level category in SQL (``_l1_expr``) instead of the stored
-    second-level one — tens of groups a month instead of one per category × place × unit."""
-    stored_by = [b for b in by if b not in DERIVED]
+    """``by``: stored columns (``_storage_by``), ``day``, ``month``. ``l1``: group by the
+    first-level category in SQL (``_l1_expr``) instead of the stored second-level one — tens of
+    groups a month instead of one per category × place × unit."""
+    stored_by = [b for b in by if b not in ("day", "month")]
     if l1:
         stored_by = ["category_l1" if b == "category_id" else b for b in stored_by]
     need_day = "day" in by
@@ -197,17 +195,12 @@ def _l1_expr() -> Any:
 
 
 def _category_l1_map() -> dict[int, int]:
-    from xinfang.cases.models import Category
-
-    out: dict[int, int] = {}
-    for pk, level, parent in Category.objects.filter(level__lte=2).values_list(
-        "pk", "level", "parent_id"
-    ):
-        out[pk] = pk if level == 1 else (parent or pk)
-    return out
+    """Category id (level 1 or 2, as the cells hold them) → its first-level category: the map
+    the ``icl`` projection is written with (``rules.CategoryMap.l1s``, cached per process)."""
+    return rules.reference_maps()[0].l1s
 
 
-def _source(candidates: Sequence[str], used: set[str]) -> tuple[Any, Any]:
+def _source(candidates: Sequence[str], used: set[str]) -> tuple[Any, Any] | None:
     """The day and month models of the first table (rollup.TABLES) holding every dimension the
     query filters or groups on — a projection when it can, the full cube otherwise."""
     from xinfang.stats.rollup import TABLES
@@ -216,7 +209,7 @@ def _source(candidates: Sequence[str], used: set[str]) -> tuple[Any, Any]:
         day_model, month_model, dims, _ = TABLES[code]
         if used <= set(dims):
             return day_model, month_model
-    raise ValueError(f"no rollup holds {sorted(used)}")
+    return None
 
 
 _FILTER_COLUMNS = {
@@ -241,17 +234,23 @@ def intake(
     period: Period, filters: Filters = Filters(), by: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """批次/人次 summed over ``period``, grouped by ``by`` (stored dims, ``day``, ``month``,
-    ``channel_group``, ``category_l1``). Rows: {dim: value, …, "batches": n, "persons": n}."""
-    day_model, month_model = _source(("it", "ic", "ip", "icp", "i"), _intake_used(filters, by))
-    rows = _sum(
-        day_model,
-        month_model,
-        INTAKE_MEASURES,
-        period,
-        filters.intake_q(),
-        _storage_by(by),
-        l1="category_l1" in by,
-    )
+    ``channel_group``, ``category_l1``). Rows: {dim: value, …, "batches": n, "persons": n}.
+    By first-level category with the place (the hotspots) and no category filter: the ``icl``
+    projection, which stores the first level; otherwise the second level grouped in SQL."""
+    used = _intake_used(filters, by)
+    storage = _storage_by(by)
+    l1 = "category_l1" in by
+    source = _source(("it", "ic", "ip"), used)
+    if source is None and l1 and "category_id" not in by and filters.categories is None:
+        source = _source(("icl",), used - {"category_id"} | {"category_l1"})
+        if source is not None:
+            storage = ["category_l1" if b == "category_id" else b for b in storage]
+            l1 = False
+    if source is None:
+        source = _source(("icp", "i"), used)
+    assert source is not None  # the full cube holds every dimension
+    day_model, month_model = source
+    rows = _sum(day_model, month_model, INTAKE_MEASURES, period, filters.intake_q(), storage, l1=l1)
     rows = _derive(rows, by, INTAKE_MEASURES)
     return [r for r in rows if r["batches"] or r["persons"] or not by]
 
@@ -268,7 +267,9 @@ def handling(
     used = {b for b in _storage_by(by) if b not in ("day", "month")} | {"unit_id"}
     if filters.categories is not None:
         used.add("category_id")
-    day_model, month_model = _source(("ht", "h"), used)
+    source = _source(("ht", "h"), used)
+    assert source is not None  # the handling cube holds every dimension
+    day_model, month_model = source
     rows = _sum(
         day_model,
         month_model,

@@ -32,6 +32,7 @@ from xinfang.stats.models import (
     INTAKE_CATEGORY_DIMS,
     INTAKE_CATEGORY_PLACE_DIMS,
     INTAKE_DIMS,
+    INTAKE_HOTSPOT_DIMS,
     INTAKE_MEASURES,
     INTAKE_PLACE_DIMS,
     INTAKE_TOTAL_DIMS,
@@ -46,6 +47,8 @@ from xinfang.stats.models import (
     IntakeCategoryPlaceDay,
     IntakeCategoryPlaceMonth,
     IntakeDay,
+    IntakeHotspotDay,
+    IntakeHotspotMonth,
     IntakeMonth,
     IntakePlaceDay,
     IntakePlaceMonth,
@@ -55,7 +58,8 @@ from xinfang.stats.models import (
 
 # Table code → (day model, month model, dimensions, measures). ``i`` and ``h`` are the cells the
 # rules compute (stored on each CaseFact); the others are their projections without the
-# many-valued dimensions (place, category), kept in the same transaction, read by the usual sums.
+# many-valued dimensions (place, category), kept in the same transaction, read by the usual sums
+# — ``icl`` with the category coarsened to its first level (``DERIVED_DIMS``).
 TABLES: dict[str, tuple[type[Any], type[Any], tuple[str, ...], tuple[str, ...]]] = {
     rules.INTAKE: (IntakeDay, IntakeMonth, INTAKE_DIMS, INTAKE_MEASURES),
     rules.HANDLING: (HandlingDay, HandlingMonth, HANDLING_DIMS, HANDLING_MEASURES),
@@ -68,40 +72,77 @@ TABLES: dict[str, tuple[type[Any], type[Any], tuple[str, ...], tuple[str, ...]]]
         INTAKE_CATEGORY_PLACE_DIMS,
         INTAKE_MEASURES,
     ),
+    "icl": (IntakeHotspotDay, IntakeHotspotMonth, INTAKE_HOTSPOT_DIMS, INTAKE_MEASURES),
     "ht": (HandlingTotalDay, HandlingTotalMonth, ("unit_id",), HANDLING_MEASURES),
 }
 FACT_TABLES = (rules.INTAKE, rules.HANDLING)
 PROJECTIONS: dict[str, tuple[str, ...]] = {
-    rules.INTAKE: ("it", "ic", "ip", "icp"),
+    rules.INTAKE: ("it", "ic", "ip", "icp", "icl"),
     rules.HANDLING: ("ht",),
 }
+# A projection's dimension computed from a source dimension: the first-level category of the
+# cell's category, by the category tree when the cell is added (``rules.CategoryMap.l1``).
+# Moving a second-level category under another first-level one changes the stored rows from
+# the next full ``stats_check --repair`` (the check reports the difference until then).
+DERIVED_DIMS = {"category_l1": "category_id"}
+# set-based projection (``project_all``) from a smaller table holding the same dimensions
+_PROJECT_FROM = {"icl": "icp"}
 _BOOL_DIMS = frozenset({"repeat", "skip"})
 
 
-def _positions(source: str, target: str) -> list[int]:
+def _positions(source: str, target: str) -> list[tuple[int, bool]]:
+    """For each dimension of ``target``: its position among ``source``'s and whether it is
+    derived (``DERIVED_DIMS``)."""
     src = TABLES[source][2]
-    return [src.index(d) for d in TABLES[target][2]]
+    return [(src.index(DERIVED_DIMS.get(d, d)), d in DERIVED_DIMS) for d in TABLES[target][2]]
 
 
 def expand(cells: rules.Cells) -> rules.Cells:
     """The rules' cells plus their projections (summed)."""
     out: rules.Cells = {k: list(v) for k, v in cells.items()}
+    categories: rules.CategoryMap | None = None
     for key, values in cells.items():
         for target in PROJECTIONS.get(key[0], ()):
-            pkey = (target, key[1], *(key[2 + i] for i in _positions(key[0], target)))
-            acc = out.setdefault(pkey, [0] * len(values))
+            parts = []
+            for i, derived in _positions(key[0], target):
+                value = key[2 + i]
+                if derived:
+                    if categories is None:
+                        categories = rules.reference_maps()[0]
+                    value = categories.l1(int(value))
+                parts.append(value)
+            acc = out.setdefault((target, key[1], *parts), [0] * len(values))
             for i, v in enumerate(values):
                 acc[i] += v
     return out
 
 
+def l1_case_sql(column: str, l1s: dict[int, int]) -> str:
+    """SQL of the first-level category of ``column`` (a cell's category id): a ``CASE`` with
+    one branch per first-level category of ``l1s`` (``rules.CategoryMap.l1s``; ids are
+    integers from the database), 0 for none."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for pk, l1 in l1s.items():
+        members[l1].append(pk)
+    if not members:
+        return "0"
+    whens = " ".join(
+        f"WHEN {column} IN ({', '.join(str(int(i)) for i in sorted(ids))}) THEN {int(l1)}"
+        for l1, ids in sorted(members.items())
+    )
+    return f"CASE {whens} ELSE 0 END"
+
+
 def project_all() -> None:
     """Rebuild every projection table from its source table with one INSERT … SELECT … GROUP BY
-    each (set-based; after a bulk build of the ``i``/``h`` tables)."""
+    each (set-based; after a bulk build of the ``i``/``h`` tables). Projections listed after
+    a smaller table holding their dimensions are summed from it (``_PROJECT_FROM``)."""
     qn = connection.ops.quote_name
+    l1s = rules.CategoryMap().l1s
     with transaction.atomic(), connection.cursor() as cursor:
-        for source, targets in PROJECTIONS.items():
+        for fact_table, targets in PROJECTIONS.items():
             for target in targets:
+                source = _PROJECT_FROM.get(target, fact_table)
                 for grain in (0, 1):
                     src_model: Any = TABLES[source][grain]
                     tgt_model: Any = TABLES[target][grain]
@@ -109,7 +150,11 @@ def project_all() -> None:
                     dims = TABLES[target][2]
                     measures = TABLES[target][3]
                     tgt_model.objects.all().delete()
-                    keys = ", ".join(qn(c) for c in (time_col, *dims))
+                    exprs = [qn(time_col)] + [
+                        l1_case_sql(qn(DERIVED_DIMS[d]), l1s) if d in DERIVED_DIMS else qn(d)
+                        for d in dims
+                    ]
+                    keys = ", ".join(exprs)
                     sums = ", ".join(f"SUM({qn(m)})" for m in measures)
                     cols = ", ".join(qn(c) for c in (time_col, *dims, *measures))
                     cursor.execute(

@@ -213,7 +213,9 @@ def local_day(moment: dt.datetime) -> dt.date:
 
 
 class CategoryMap:
-    """Category id → its second-level ancestor (or itself at level 1/2); loaded once."""
+    """Category id → its second-level ancestor (or itself at level 1/2); loaded once. ``l1``:
+    a cell's category (second level, or first) → its first-level category (the whole tree
+    only: ``ids`` loads just the rows asked for)."""
 
     def __init__(self, ids: Iterable[int] | None = None) -> None:
         rows = Category.objects.all()
@@ -221,11 +223,13 @@ class CategoryMap:
             wanted = [i for i in ids if i]
             rows = rows.filter(pk__in=wanted)
         self._l2: dict[int, int] = {}
+        self.l1s: dict[int, int] = {}  # level 1 and 2 ids → their first-level category
         for pk, level, parent, grandparent in rows.values_list(
             "pk", "level", "parent_id", "parent__parent_id"
         ):
             if level <= 2:
                 self._l2[pk] = pk
+                self.l1s[pk] = pk if level == 1 else (parent or pk)
             elif level == 3:
                 self._l2[pk] = parent or pk
             else:  # deeper trees: walk up (not in the seeded taxonomy)
@@ -235,6 +239,10 @@ class CategoryMap:
         if not category_id:
             return 0
         return self._l2.get(category_id, category_id)
+
+    def l1(self, cell_category: int) -> int:
+        """The first-level category of a cell's category id (0: none, or not in the tree)."""
+        return self.l1s.get(cell_category, 0)
 
 
 class PlaceMap:
