@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 
-from xinfang.stats.bulletins import issue_bulletin
+from xinfang.stats.bulletins import issue_bulletin, reissue
 from xinfang.stats.models import Bulletin
 from xinfang.stats.periods import Period
 
@@ -62,3 +62,34 @@ def test_two_periods_at_once_get_consecutive_numbers(world: Any) -> None:
     a, b = _run([Period.month(2026, 2), Period.month(2026, 3)], world.district)
     assert sorted([a.number, b.number]) == ["2026年第1期", "2026年第2期"]
     assert Bulletin.objects.filter(state="ready").count() == 2
+
+
+def test_two_reissues_at_once_chain_instead_of_forking(world: Any) -> None:
+    """Two clerks press 重新生成 on the same edition at once: both render from it, the first
+    to lock the unit saves its version, the second sees it, renders again on top of it — a
+    chain v1 → v2 → v3 with one current version and one number, no fork."""
+    first = issue_bulletin("monthly", world.district, Period.month(2026, 3))
+    errors: list[BaseException] = []
+    out: list[Any] = [None, None]
+
+    def work(i: int) -> None:
+        try:
+            out[i] = reissue(Bulletin.objects.get(pk=first.pk))
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    with mock.patch("xinfang.stats.bulletins._render_all", _slow_render):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    ready = list(Bulletin.objects.filter(state="ready").order_by("pk"))
+    assert len(ready) == 3 and {b.number for b in ready} == {first.number}
+    v1, v2, v3 = ready
+    assert (v1.pk, v2.replaces_id, v3.replaces_id) == (first.pk, v1.pk, v2.pk)
+    assert sorted(b.pk for b in out) == [v2.pk, v3.pk]
+    assert not v3.reissues.exists() and Bulletin.objects.filter(replaces=v1).count() == 1
