@@ -6,29 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from xinfang.core.management.sweep import SweepCommand
 
 
-class Command(BaseCommand):
+class Command(SweepCommand):
     help = "预警扫描：按启用的预警规则评估并发出预警（可重复运行，不会重复预警）"
+    date_help = "评估日期（YYYY-MM-DD，默认今天）"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", help="评估日期（YYYY-MM-DD，默认今天）")
-        parser.add_argument("--enqueue", action="store_true", help="交给后台任务执行")
+    def task(self) -> Any:
+        from xinfang.prevention.tasks import warning_sweep_task
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        day = None
-        if options.get("date"):
-            try:
-                day = dt.date.fromisoformat(options["date"])
-            except ValueError as exc:
-                raise CommandError("日期格式应为 YYYY-MM-DD") from exc
-        if options.get("enqueue"):
-            from xinfang.prevention.tasks import warning_sweep_task
+        return warning_sweep_task
 
-            result = warning_sweep_task.enqueue(day.isoformat() if day else None)
-            self.stdout.write(f"已加入后台任务：{result.id}")
-            return
+    def run(self, day: dt.date | None) -> None:
         from xinfang.prevention.warning import warning_sweep
 
         sweep = warning_sweep(day)
