@@ -114,10 +114,10 @@ def test_the_hotspot_rows_are_the_second_level_rows_by_first_level(world: World)
 
 def test_a_registration_adds_to_the_hotspot_row(world: World, register: Any) -> None:
     c3, _c2, c1, _other = _tree()
-    register(category_id=c3.pk, place_code="110105001", headcount=3)
-    today = dt.date.today()
+    case = register(category_id=c3.pk, place_code="110105001", headcount=3)
+    day = rules.local_day(case.received_at)  # the received day, in the office's time zone
     rows = _stored(IntakeHotspotDay, "day")
-    assert rows == {(today, world.office.pk, c1.pk, world.street.pk): (1, 3)}
+    assert rows == {(day, world.office.pk, c1.pk, world.street.pk): (1, 3)}
     assert rollup.check().ok
 
 

@@ -28,7 +28,7 @@ from xinfang.stats.compare import Change, phrase_pair, rate_pct
 from xinfang.stats.models import Bulletin
 from xinfang.stats.narrative import visit_paragraph
 from xinfang.stats.periods import Period
-from xinfang.stats.policy import subtree_ids
+from xinfang.stats.policy import scope_filters, subtree_ids
 from xinfang.stats.query import Filters, handling, intake, intake_total
 
 FIGURES_VERSION = 1
@@ -354,7 +354,7 @@ def build_figures(
     word = KIND_WORDS.get(kind)
     if word is None:
         raise BulletinError("通报类型应为周通报或月通报")
-    f = Filters(units=subtree_ids(unit))
+    f = scope_filters(subtree_ids(unit))
     ly, prev = period.same_last_year(), period.previous()
     paragraphs = [visit_paragraph(period, f, subject=unit.name, today=today)]
     if kind == Bulletin.Kind.MONTHLY and period.start.month > 1:

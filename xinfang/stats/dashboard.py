@@ -31,6 +31,7 @@ from xinfang.org.models import Unit
 from xinfang.stats import query, rules
 from xinfang.stats.compare import Change, phrase_pair, rate_text
 from xinfang.stats.periods import Period, month_end
+from xinfang.stats.policy import whole_tree
 
 # The optional filter parameters of ``stats_cases``, in the order they are written.
 LINK_FILTERS = (
@@ -140,10 +141,11 @@ class Scope:
         self.ids = tuple(
             Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
         )
-        self.filters = query.Filters(units=self.ids)
-        # the whole tree (the district's leaders): no unit filter on the case tables, so the
-        # live counts read the status and open-deadline indexes instead of testing every case
-        self.whole = len(self.ids) == Unit.objects.count()
+        # the whole tree (the district's leaders): no unit filter on the rollups nor on the case
+        # tables, so the live counts read the status and open-deadline indexes instead of
+        # testing every case (policy.whole_tree)
+        self.whole = whole_tree(self.ids)
+        self.filters = query.Filters(units=None if self.whole else self.ids)
 
     def link(self, period: Period, measure: str = "batches", table: str = "i", **kw: Any) -> str:
         return figure_link(table=table, measure=measure, period=period, unit=self.unit, **kw)

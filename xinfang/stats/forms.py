@@ -18,12 +18,13 @@ bad value is a Chinese message in ``errors`` with the typed value kept in ``raw`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from xinfang.cases.models import Category, Channel, Purpose
 from xinfang.stats import rules
@@ -86,22 +87,36 @@ def figure_url(**params: Any) -> str:
     """``/stats/cases/?…`` for a figure: pass ``table``, ``measure``, ``start``, ``end``
     (dates or ISO strings), ``unit`` and any filter of the contract (bools → 1/0; None and
     "" are left out)."""
-    return reverse("stats_cases") + "?" + encode(params)
+    return _cases_path(get_script_prefix(), get_urlconf()) + "?" + encode(params)
+
+
+@functools.lru_cache(maxsize=16)
+def _cases_path(prefix: str, urlconf: Any) -> str:
+    """``reverse("stats_cases")`` once per script prefix and URLconf (a page writes hundreds
+    of figure links)."""
+    return reverse("stats_cases", urlconf=urlconf)
 
 
 def encode(params: Mapping[str, Any]) -> str:
-    """A query string; a list is written as the parameter repeated."""
-    clean: list[tuple[str, str]] = []
+    """A query string, as ``urllib.parse.urlencode`` writes it; a list is written as the
+    parameter repeated. Integers and dates need no quoting — a dashboard writes hundreds of
+    links, each with its place ids — so only text goes through ``quote_plus``."""
+    parts: list[str] = []
     for key, value in params.items():
+        name = quote_plus(key)
         for v in value if isinstance(value, list | tuple) else [value]:
             if v is None or v == "":
                 continue
             if isinstance(v, bool):
-                v = int(v)
+                text = str(int(v))
+            elif isinstance(v, int):
+                text = str(v)
             elif isinstance(v, dt.date):
-                v = v.isoformat()
-            clean.append((key, str(v)))
-    return urlencode(clean)
+                text = v.isoformat()
+            else:
+                text = quote_plus(str(v))
+            parts.append(f"{name}={text}")
+    return "&".join(parts)
 
 
 def quick_periods(today: dt.date) -> list[tuple[str, Period]]:

@@ -65,6 +65,21 @@ def subtree_ids(unit: Unit) -> tuple[int, ...]:
     return tuple(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
 
 
+def whole_tree(ids: tuple[int, ...]) -> bool:
+    """Whether a subtree's ids are every unit (the district's own scope): its figures then need
+    no unit filter — the same rows, without an ``IN`` list of every unit id compiled into and
+    tested by each of a page's thirty-odd sums. (Units are deactivated, never deleted, so every
+    rollup row's unit is one of them.)"""
+    return len(ids) == Unit.objects.count()
+
+
+def scope_filters(ids: tuple[int, ...]) -> Any:
+    """``query.Filters`` of a subtree: its units, or none at all for the whole tree."""
+    from xinfang.stats.query import Filters
+
+    return Filters(units=None if whole_tree(ids) else ids)
+
+
 def may_manage_assessment(user: Any) -> bool:
     """The 考核 scheme and 一票否决 are the top level's: a 领导 or 办案员 post whose scope is a
     whole tree (the district's leaders, the 区信访局's officers — their scope is the district
