@@ -169,6 +169,6 @@ def test_merged_duplicate_leaves_every_cell(world: World, register: Any) -> None
     assert handling_cells("assigned") == {(local_date(timezone.now()), world.street.pk): 1}
     case_merge(case=Case.objects.get(pk=dup.pk), by=world.alice, into=keep, note="重复登记")
     assert handling_cells("assigned") == {}
-    today = local_date(timezone.now())
-    assert intake_days() == {today: (1, 2)}
+    received = local_date(keep.received_at)  # an hour ago: yesterday just after midnight
+    assert intake_days() == {received: (1, 2)}
     assert_consistent()
