@@ -28,7 +28,10 @@ from xinfang.org import roles as R
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def _today() -> dt.date:
+    """Today in the office's time zone, when the test runs (a run may cross midnight)."""
+    return timezone.localdate()
 
 
 def _assigned(world: World, register: Any, **kw: Any) -> Case:
@@ -42,7 +45,7 @@ def _instruct(world: World, case: Case, days: int = 10, **kw: Any) -> Instructio
         case=case,
         by=kw.pop("by", world.leo),
         text=kw.pop("text", "请东湖街道尽快核实并妥善处理，结果报我。"),
-        due_on=TODAY + dt.timedelta(days=days),
+        due_on=_today() + dt.timedelta(days=days),
         **kw,
     )
 
@@ -114,7 +117,7 @@ def test_field_rules(
 
 def test_due_today_is_allowed_and_target_must_be_a_case_unit(world: World, register: Any) -> None:
     case = _assigned(world, register)
-    assert _instruct(world, case, days=0).due_on == TODAY
+    assert _instruct(world, case, days=0).due_on == _today()
     with pytest.raises(DomainError, match="批示只能交「东湖街道」或「区信访局」落实") as info:
         _instruct(world, case, target_unit=world.sibling)
     assert info.value.field == "target_unit"
@@ -161,9 +164,9 @@ def test_close_and_send_back(world: World, register: Any) -> None:
         S.instruction_send_back(ins=ins, by=world.leo, note="")
     with pytest.raises(DomainError, match="新的落实期限不能早于今天"):
         S.instruction_send_back(
-            ins=ins, by=world.leo, note="不具体", due_on=TODAY - dt.timedelta(days=1)
+            ins=ins, by=world.leo, note="不具体", due_on=_today() - dt.timedelta(days=1)
         )
-    new_due = TODAY + dt.timedelta(days=20)
+    new_due = _today() + dt.timedelta(days=20)
     S.instruction_send_back(ins=ins, by=world.leo, note="报告不具体，请补充。", due_on=new_due)
     ins.refresh_from_db()
     assert (ins.state, ins.due_on, ins.returned_count) == (St.OPEN, new_due, 1)
@@ -310,7 +313,7 @@ def test_leader_home_lists_own_instructions_by_urgency(world: World, register: A
     b = _assigned(world, register, summary="第二件")
     c = _assigned(world, register, summary="第三件")
     late = _instruct(world, a, days=0)
-    Instruction.objects.filter(pk=late.pk).update(due_on=TODAY - dt.timedelta(days=3))
+    Instruction.objects.filter(pk=late.pk).update(due_on=_today() - dt.timedelta(days=3))
     soon = _instruct(world, b, days=5)
     reported = _instruct(world, c, days=2)
     S.instruction_report(ins=reported, by=world.hank, text="已办")
@@ -348,7 +351,7 @@ def test_list_filters_search_and_pages(world: World, register: Any) -> None:
         _instruct(world, case, text=f"第{i}号批示内容", days=i % 5)
     late = Instruction.objects.order_by("id").first()
     assert late is not None
-    Instruction.objects.filter(pk=late.pk).update(due_on=TODAY - dt.timedelta(days=2))
+    Instruction.objects.filter(pk=late.pk).update(due_on=_today() - dt.timedelta(days=2))
     c = _client(world.leo)
     page1 = c.get("/instructions/").content.decode()
     assert "共 32 件" in page1 and "第 1 / 2 页" in page1
@@ -379,7 +382,7 @@ def test_case_panel_forms_by_role(world: World, register: Any) -> None:
     )
     body = r.content.decode()
     assert "落实期限不能早于今天" in body and "请尽快处理" in body  # the typed text kept
-    due = (TODAY + dt.timedelta(days=7)).isoformat()
+    due = (_today() + dt.timedelta(days=7)).isoformat()
     r = _client(world.leo).post(
         f"/instructions/case/{case.pk}/new",
         {"ins-text": "请尽快处理", "ins-due_on": due, "ins-target_unit": world.street.pk},
@@ -431,7 +434,7 @@ def test_double_submit_instructs_once(world: World, register: Any) -> None:
     case = _assigned(world, register)
     data = {
         "ins-text": "请尽快处理",
-        "ins-due_on": (TODAY + dt.timedelta(days=3)).isoformat(),
+        "ins-due_on": (_today() + dt.timedelta(days=3)).isoformat(),
         "ins-target_unit": world.street.pk,
         "idempotency_key": "k" * 32,
     }
@@ -448,7 +451,7 @@ def test_double_submit_instructs_once(world: World, register: Any) -> None:
 def test_api_create_report_close(world: World, register: Any) -> None:
     case = _assigned(world, register)
     leo, hank = token_client(world.leo), token_client(world.hank)
-    due = (TODAY + dt.timedelta(days=5)).isoformat()
+    due = (_today() + dt.timedelta(days=5)).isoformat()
     r = leo.post(f"/cases/{case.pk}/instructions", {"text": "请处理", "due_on": "2000-01-01"})
     assert r.status_code == 400 and r.json()["field"] == "due_on"
     r = leo.post(
@@ -487,7 +490,7 @@ def test_api_scoping(world: World, register: Any) -> None:
     assert bob.post(f"/instructions/{ins.pk}/report", {"text": "已办"}).status_code == 404
     assert (
         bob.post(
-            f"/cases/{case.pk}/instructions", {"text": "x批示", "due_on": TODAY.isoformat()}
+            f"/cases/{case.pk}/instructions", {"text": "x批示", "due_on": _today().isoformat()}
         ).status_code
         == 404
     )
