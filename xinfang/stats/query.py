@@ -114,20 +114,25 @@ def _sum(
         qs = model.objects.filter(cond)
         if l1:
             qs = qs.annotate(category_l1=_l1_expr())
+        sums = {f"s_{m}": Sum(m) for m in measures}
+        rows: Iterable[Sequence[Any]]
         if cols:
-            rows = qs.values(*cols).annotate(**{f"s_{m}": Sum(m) for m in measures})
+            # tuples, not dicts: a hotspot read returns thousands of groups
+            rows = qs.values(*cols).annotate(**sums).values_list(*cols, *sums)
         else:
-            rows = [qs.aggregate(**{f"s_{m}": Sum(m) for m in measures})]
+            total = qs.aggregate(**sums)
+            rows = [tuple(total[k] for k in sums)]
+        width = len(group_cols)
         for row in rows:
-            key = tuple(row[c] for c in group_cols)
+            key = tuple(row[:width])
             if group_cols_time:
-                t = row[time_col]
+                t = row[width]
                 if need_month:
                     t = t.replace(day=1)
                 key = (*key, t)
             target = acc[key]
-            for i, m in enumerate(measures):
-                target[i] += sign * int(row[f"s_{m}"] or 0)
+            for i, v in enumerate(row[len(cols) :]):
+                target[i] += sign * int(v or 0)
             if inside:
                 direct.add(key)
     names = group_cols + (["day" if need_day else "month"] if group_cols_time else [])

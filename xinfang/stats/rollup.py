@@ -157,10 +157,12 @@ def project_all() -> None:
                     keys = ", ".join(exprs)
                     sums = ", ".join(f"SUM({qn(m)})" for m in measures)
                     cols = ", ".join(qn(c) for c in (time_col, *dims, *measures))
+                    # in time order: a period's rows lie together on disk, as the
+                    # incremental inserts (day after day) leave them
                     cursor.execute(
                         f"INSERT INTO {qn(tgt_model._meta.db_table)} ({cols}) "
                         f"SELECT {keys}, {sums} FROM {qn(src_model._meta.db_table)} "
-                        f"GROUP BY {keys}"
+                        f"GROUP BY {keys} ORDER BY {qn(time_col)}"
                     )
 
 

@@ -32,7 +32,7 @@ def fill_from_category_place(apps, schema_editor):
                 f"INSERT INTO stats_intakehotspot{grain} "
                 f"(\"{grain}\", office_id, category_l1, place_id, batches, persons) "
                 f"SELECT {keys}, SUM(batches), SUM(persons) "
-                f"FROM stats_intakecategoryplace{grain} GROUP BY {keys}"
+                f"FROM stats_intakecategoryplace{grain} GROUP BY {keys} ORDER BY \"{grain}\""
             )
 
 
