@@ -1,8 +1,9 @@
 """The page builders at a kept statistics bench database (``bench_stats.py --build-only``):
 ``dashboard.build`` (district this month and last month, a street this month) and
 ``bulletins.build_figures`` (district, last month) — wall p50/p95/max, the SQL time of a call
-(p50) and its statements, nothing else measured. A quick re-measure after a read-path change,
-without the whole ``bench_stats.py --reuse`` run.
+(p50) and its statements, nothing else measured. Like the server (``xinfang/wsgi.py``) the
+process freezes its heap once warm (``gc.freeze``; ``--no-freeze`` to compare). A quick
+re-measure after a read-path change, without the whole ``bench_stats.py --reuse`` run.
 
     XINFANG_BENCH_DB=xf_bench10m .venv/bin/python bench/bench_pages.py --db pg --reps 20
     XINFANG_SQLITE_PATH=… .venv/bin/python bench/bench_pages.py --db sqlite
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default="pg", help="sqlite | pg (postgres)")
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument(
+        "--no-freeze", action="store_true", help="leave the start-up heap to the collector"
+    )
     args = ap.parse_args()
     label = B.setup("postgres" if args.db in ("pg", "postgres") else args.db, reuse=True)
 
@@ -59,9 +64,13 @@ def main() -> None:
             lambda: bulletins.build_figures("monthly", tree.district, last, today=today),
         ),
     ]
+    for _name, fn in calls:
+        fn()  # warm: caches, plans, imports
+    if not args.no_freeze:
+        gc.collect()
+        gc.freeze()  # as the server process does once started (xinfang/wsgi.py)
     rows = []
     for name, fn in calls:
-        fn()  # warm: caches, plans
         walls, sqls, n = [], [], 0
         for _ in range(args.reps):
             with CaptureQueriesContext(connection) as ctx:
