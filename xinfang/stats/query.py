@@ -183,20 +183,18 @@ def _storage_by(by: Sequence[str]) -> list[str]:
 
 def _l1_expr() -> Any:
     """The first-level category of a rollup row's ``category_id`` (second level, or first when
-    the case had only that; 0 = none), as SQL: a ``CASE`` over the category tree read now
-    (``_category_l1_map``: one branch per first-level category) — evaluated per row without a
-    lookup, where a correlated subquery cost a probe per row (≈ 0.15 s a month at 10 M)."""
-    from django.db.models import Case, IntegerField, Value, When
+    the case had only that; 0 = none), as SQL: the ``CASE`` over the category tree the ``icl``
+    projection is written with (``rollup.l1_case_sql`` of ``_category_l1_map``) — evaluated per
+    row without a lookup, where a correlated subquery cost a probe per row (≈ 0.15 s a month at
+    10 M)."""
+    from django.db import connection
+    from django.db.models import IntegerField
+    from django.db.models.expressions import RawSQL
 
-    members: dict[int, list[int]] = defaultdict(list)
-    for pk, l1 in _category_l1_map().items():
-        members[l1].append(pk)
-    whens = [
-        When(category_id__in=sorted(ids), then=Value(l1)) for l1, ids in sorted(members.items())
-    ]
-    if not whens:
-        return Value(0, output_field=IntegerField())
-    return Case(*whens, default=Value(0), output_field=IntegerField())
+    from xinfang.stats.rollup import l1_case_sql
+
+    column = connection.ops.quote_name("category_id")
+    return RawSQL(l1_case_sql(column, _category_l1_map()), (), output_field=IntegerField())
 
 
 def _category_l1_map() -> dict[int, int]:
