@@ -36,9 +36,9 @@ def executor() -> Iterator[MigrationExecutor]:
         ex.migrate(ex.loader.graph.leaf_nodes())
         # what `migrate` does after migrating (post_migrate) and the executor does not: the
         # OpenDeadline triggers, dropped on the way back, installed again
-        from xinfang.cases import opendeadlines
+        from xinfang.cases import openstate
 
-        opendeadlines.ensure(connection)
+        openstate.ensure(connection)
 
 
 def _old_world(apps: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import World
-from xinfang.cases import opendeadlines
+from xinfang.cases import openstate
 from xinfang.cases import services as S
 from xinfang.cases.handling import case_transfer
 from xinfang.cases.models import Case, Deadline, DeadlineKind, OpenDeadline
@@ -36,8 +36,8 @@ def _due(case: Case, kind: str) -> dt.date:
 
 
 def test_triggers_are_installed_by_migrate(db: Any) -> None:
-    assert opendeadlines.installed() == set(opendeadlines.TRIGGERS)
-    assert opendeadlines.ensure() is False  # nothing to do
+    assert openstate.installed() == set(openstate.TRIGGERS)
+    assert openstate.ensure() is False  # nothing to do
 
 
 def test_the_table_follows_the_lifecycle_and_raw_updates(world: World, register: Any) -> None:
@@ -64,14 +64,14 @@ def test_the_table_follows_the_lifecycle_and_raw_updates(world: World, register:
     assert not OpenDeadline.objects.filter(deadline=window).exists()
     Deadline.objects.filter(case=case, kind=K.ACCEPT).delete()
     assert _rows(case) == set()
-    assert opendeadlines.check() == []
+    assert openstate.check() == []
 
 
 def test_damage_is_found_and_repaired(world: World, register: Any) -> None:
     a, b = register(), register()
     OpenDeadline.objects.filter(case=a).update(holder_id=world.sibling.pk)
     OpenDeadline.objects.filter(case=b).delete()
-    wrong = opendeadlines.check()
+    wrong = openstate.check()
     assert len(wrong) == 2
     out = StringIO()
     with pytest.raises(CommandError, match="不一致"):
@@ -80,7 +80,7 @@ def test_damage_is_found_and_repaired(world: World, register: Any) -> None:
     out = StringIO()
     call_command("stats_check", "--repair", stdout=out, stderr=StringIO())
     assert "已修复，复核一致。" in out.getvalue()
-    assert opendeadlines.check() == []
+    assert openstate.check() == []
 
 
 def test_ensure_reinstalls_a_dropped_trigger_and_refills(world: World, register: Any) -> None:
@@ -92,8 +92,8 @@ def test_ensure_reinstalls_a_dropped_trigger_and_refills(world: World, register:
             cur.execute("DROP TRIGGER cases_opendl_ins")
     case = register()  # its 登记 deadline is written without the trigger
     assert not OpenDeadline.objects.filter(case=case).exists()
-    assert opendeadlines.check() != []
-    assert opendeadlines.ensure() is True
-    assert opendeadlines.installed() == set(opendeadlines.TRIGGERS)
+    assert openstate.check() != []
+    assert openstate.ensure() is True
+    assert openstate.installed() == set(openstate.TRIGGERS)
     assert _rows(case) == {(K.ROUTE, _due(case, K.ROUTE), world.office.pk, world.office.pk)}
-    assert opendeadlines.check() == []
+    assert openstate.check() == []

@@ -198,7 +198,11 @@ def test_every_number_links_to_its_cases(
     }
     assert parse_qs(urlsplit(_tile(d, "skip_batches")["url"]).query)["skip"] == ["1"]
     place = next(x for x in d["places"] if x["label"] == "东湖街道")
-    assert parse_qs(urlsplit(place["url"]).query)["place"] == [str(world.street.pk)]
+    # a street's figure is its whole subtree's: the link names the street and its communities
+    assert parse_qs(urlsplit(place["url"]).query)["place"] == [
+        str(world.street.pk),
+        str(world.community.pk),
+    ]
     unclassified = next(x for x in d["topics"] if x["key"] == 0)
     assert parse_qs(urlsplit(unclassified["url"]).query)["category"] == ["0"]
     rate = d["rates"][0]

@@ -7,9 +7,9 @@ from django.db.models.signals import post_migrate
 def _ensure_open_deadline_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
-    from xinfang.cases import opendeadlines
+    from xinfang.cases import openstate
 
-    opendeadlines.ensure(connections[using])
+    openstate.ensure(connections[using])
 
 
 class CasesConfig(AppConfig):

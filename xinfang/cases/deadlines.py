@@ -114,7 +114,7 @@ WARN_DAYS = 3
 
 def _open_obligation_rows() -> QuerySet[OpenDeadline]:
     """The open obligation deadlines (``OpenDeadline``: kept by triggers, with the case's
-    units — ``cases.opendeadlines``)."""
+    units — ``cases.openstate``)."""
     return OpenDeadline.objects.all()
 
 

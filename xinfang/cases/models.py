@@ -427,7 +427,7 @@ class OpenDeadline(models.Model):
     """The open obligation deadlines — of ``OBLIGATION_KINDS``, neither met nor cancelled nor
     paused — with their case's registering unit and holder (handling unit, else the
     registering one): the rows that make a case 临期/超期. Kept by database triggers on the
-    deadlines and the cases' units (``cases.opendeadlines``), so that the 超期 and 待办 counts
+    deadlines and the cases' units (``cases.openstate``), so that the 超期 and 待办 counts
     per unit read one small indexed table instead of joining every open deadline to its case
     (PostgreSQL cannot see how few deadlines are open and chose sequential scans of the cases
     at millions). ``manage.py stats_check`` compares it with the deadlines."""
@@ -452,6 +452,28 @@ class OpenDeadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.due_on}"
+
+
+class OpenCaseCount(models.Model):
+    """The number of open cases (``OPEN_STATUSES``) per registering unit × holder (handling
+    unit, else the registering one), kept by database triggers on the cases
+    (``cases.openstate``): the 在办 figure sums a few hundred rows instead of counting every
+    open case. ``manage.py stats_check`` compares it with the cases."""
+
+    office_unit_id = models.IntegerField("登记单位")
+    holder_id = models.IntegerField("承办单位")
+    n = models.IntegerField("在办件数", default=0)
+
+    class Meta:
+        verbose_name = "在办件数"
+        verbose_name_plural = "在办件数"
+        constraints = [
+            models.UniqueConstraint(fields=["office_unit_id", "holder_id"], name="opencount_pair")
+        ]
+        indexes = [models.Index(fields=["holder_id"], name="opencount_holder")]
+
+    def __str__(self) -> str:
+        return f"{self.office_unit_id}/{self.holder_id}: {self.n}"
 
 
 class ExtensionRequest(models.Model):

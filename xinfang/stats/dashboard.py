@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from django.db.models import Q
 from django.urls import reverse
 
-from xinfang.cases import deadlines
+from xinfang.cases import deadlines, openstate
 from xinfang.cases.confidential import PLACEHOLDER
 from xinfang.cases.models import OPEN_STATUSES, Case, Category
 from xinfang.cases.policy import cases_visible_to
@@ -262,20 +262,12 @@ def build(user: Any, unit: Unit, period: Period, today: dt.date) -> dict[str, An
 
 
 def open_and_overdue(s: Scope, today: dt.date) -> tuple[int, int]:
-    """在办 and 超期 now, read live from the cases and their open deadlines (a deadline passing
-    is not an event, so no rollup holds it)."""
-    overdue = deadlines.overdue_in(today, None if s.whole else s.ids)
-    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
-    if s.whole:
-        n_open = open_cases.count()
-    else:  # two index-friendly counts instead of one OR over both unit columns
-        n_open = (
-            open_cases.filter(office_unit_id__in=s.ids).count()
-            + open_cases.filter(handling_unit_id__in=s.ids)
-            .exclude(office_unit_id__in=s.ids)
-            .count()
-        )
-    return n_open, overdue.values("case_id").distinct().count()
+    """在办 and 超期 now, read live from the tables the triggers of ``cases.openstate`` keep:
+    the open-case counts per unit pair and the open deadlines (a deadline passing is not an
+    event, so no rollup holds it)."""
+    units = None if s.whole else s.ids
+    overdue = deadlines.overdue_in(today, units)
+    return openstate.open_cases(units), overdue.values("case_id").distinct().count()
 
 
 def backlog_on(day: dt.date, f: query.Filters) -> int:
@@ -397,29 +389,37 @@ def _kinds(s: Scope, period: Period, rows: list[dict[str, Any]]) -> list[dict[st
 # --- places and topics (breakdowns and the hotspot heat table) ----------------------------
 
 
-def _place_buckets(s: Scope, place_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """Place unit id → (bucket key, label): the scope's child unit holding it (a street under a
-    district), the scope itself (本级), 辖区外, or 属地不明 (0)."""
-    ids = {p for p in place_ids if p}
-    children = list(
-        Unit.objects.filter(parent=s.unit).order_by("path").values_list("pk", "path", "name")
-    )
-    paths = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))  # always 1 query
-    out: dict[int, tuple[str, str]] = {}
-    for pid in {*ids, 0}:
-        path = paths.get(pid)
-        bucket = ("unknown", "属地不明")
-        if path is not None:
-            bucket = ("outside", "辖区外")
-            for pk, child_path, name in children:
-                if path.startswith(child_path):
-                    bucket = (str(pk), name)
-                    break
-            else:
-                if path.startswith(s.unit.path):
-                    bucket = ("self", f"{s.unit.name}本级")
-        out[pid] = bucket
-    return out
+class PlaceBuckets:
+    """The places of a scope as its breakdown shows them: each child unit's subtree is one
+    bucket (a street and its communities under a district), the scope unit itself is 本级,
+    a place outside the subtree is 辖区外 and none is 属地不明. ``ids`` is what the rollup
+    reads group by in SQL (``query.intake(place_buckets=…)``: place id → bucket id, the
+    child's id or the scope's); a place outside stays its own id, none is 0."""
+
+    def __init__(self, s: Scope) -> None:
+        self.scope = s.unit.pk
+        children = list(
+            Unit.objects.filter(parent=s.unit).order_by("path").values_list("pk", "path", "name")
+        )
+        self.labels: dict[int, str] = {pk: name for pk, _, name in children}
+        self.ids: dict[int, int] = {}
+        self.members: dict[int, list[int]] = defaultdict(list)  # bucket → its places (links)
+        subtree = Unit.objects.filter(path__startswith=s.unit.path).values_list("pk", "path")
+        for pk, path in subtree.order_by("pk"):
+            bucket = next((c for c, cpath, _ in children if path.startswith(cpath)), self.scope)
+            self.ids[pk] = bucket
+            self.members[bucket].append(pk)
+        self.labels[self.scope] = f"{s.unit.name}本级"
+
+    def key(self, bucket: int) -> tuple[str, str]:
+        """A bucket id of a read → (key, label) of the breakdown."""
+        if bucket in self.labels and bucket != self.scope:
+            return str(bucket), self.labels[bucket]
+        if bucket == self.scope:
+            return "self", self.labels[bucket]
+        if bucket == 0:
+            return "unknown", "属地不明"
+        return "outside", "辖区外"
 
 
 def _category_names(ids: Iterable[int]) -> dict[int, str]:
@@ -436,23 +436,26 @@ def _topic_kw(l1: int) -> dict[str, Any]:
 def places_and_topics(s: Scope, period: Period, prev: Period) -> dict[str, Any]:
     """Breakdowns by category L1 (top 10) and by place (the scope's child units), the heat table
     (top L1 × places: this period's 批次 and the change against the previous period) and the
-    biggest rises. Two rollup reads (this period and the previous one, by L1 × place)."""
-    by = ["category_l1", "place_id"]
-    now = query.intake(period, s.filters, by=by)
-    before = query.intake(prev, s.filters, by=by)
-    buckets = _place_buckets(s, [r["place_id"] for r in now + before])
+    biggest rises. Two rollup reads (this period and the previous one, by L1 × place bucket,
+    grouped in SQL: a few hundred rows, not one per place)."""
+    buckets = PlaceBuckets(s)
+    by = ["category_l1", "place_bucket"]
+    now = query.intake(period, s.filters, by=by, place_buckets=buckets.ids)
+    before = query.intake(prev, s.filters, by=by, place_buckets=buckets.ids)
     names = _category_names({r["category_l1"] for r in now + before})
     cell: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # b, p, prev b
     members: dict[str, set[int]] = defaultdict(set)
+    labels: dict[str, str] = {}
     for rows, idx in ((now, 0), (before, 2)):
         for r in rows:
-            key = buckets[r["place_id"]][0]
-            members[key].add(r["place_id"])
+            bucket = r["place_bucket"]
+            key, labels[key] = buckets.key(bucket)
+            # the link's places: a bucket's whole subtree, the places seen outside, none
+            members[key].update(buckets.members.get(bucket, [bucket]))
             c = cell[(r["category_l1"], key)]
             c[idx] += r["batches"]
             if idx == 0:
                 c[1] += r["persons"]
-    labels = {key: label for key, label in buckets.values()}
 
     def place_kw(key: str) -> dict[str, Any]:
         return {"place": sorted(members[key])}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,13 +98,18 @@ def _cases_path(prefix: str, urlconf: Any) -> str:
     return reverse("stats_cases", urlconf=urlconf)
 
 
+# what quote_plus leaves as it is (letters, digits, "_.-~"): parameter names, measures, codes
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*\Z")
+
+
 def encode(params: Mapping[str, Any]) -> str:
     """A query string, as ``urllib.parse.urlencode`` writes it; a list is written as the
     parameter repeated. Integers and dates need no quoting — a dashboard writes hundreds of
-    links, each with its place ids — so only text goes through ``quote_plus``."""
+    links, each with its place ids — so only text with characters to escape goes through
+    ``quote_plus``."""
     parts: list[str] = []
     for key, value in params.items():
-        name = quote_plus(key)
+        name = key if _PLAIN.match(key) else quote_plus(key)
         for v in value if isinstance(value, list | tuple) else [value]:
             if v is None or v == "":
                 continue
@@ -114,7 +120,9 @@ def encode(params: Mapping[str, Any]) -> str:
             elif isinstance(v, dt.date):
                 text = v.isoformat()
             else:
-                text = quote_plus(str(v))
+                text = str(v)
+                if not _PLAIN.match(text):
+                    text = quote_plus(text)
             parts.append(f"{name}={text}")
     return "&".join(parts)
 

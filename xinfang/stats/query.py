@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -77,13 +77,18 @@ def _sum(
     q: Q,
     by: Sequence[str],
     l1: bool = False,
+    place_buckets: Mapping[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """``by``: stored columns (``_storage_by``), ``day``, ``month``. ``l1``: group by the
     first-level category in SQL (``_l1_expr``) instead of the stored second-level one — tens of
-    groups a month instead of one per category × place × unit."""
-    stored_by = [b for b in by if b not in ("day", "month")]
+    groups a month instead of one per category × place × unit. ``place_buckets``: group by
+    ``place_bucket`` (``_bucket_expr``) instead of ``place_id``."""
+    derived: dict[str, tuple[str, Any]] = {}  # stored column → (alias, SQL expression)
     if l1:
-        stored_by = ["category_l1" if b == "category_id" else b for b in stored_by]
+        derived["category_id"] = ("category_l1", _l1_expr())
+    if place_buckets is not None:
+        derived["place_id"] = ("place_bucket", _bucket_expr(place_buckets))
+    stored_by = [derived[b][0] if b in derived else b for b in by if b not in ("day", "month")]
     need_day = "day" in by
     need_month = "month" in by
     whole, ranges = split_months(period)
@@ -112,8 +117,8 @@ def _sum(
     for model, cond, time_col, sign, inside in parts:
         cols = group_cols + ([time_col] if group_cols_time else [])
         qs = model.objects.filter(cond)
-        if l1:
-            qs = qs.annotate(category_l1=_l1_expr())
+        if derived:
+            qs = qs.annotate(**dict(derived.values()))
         sums = {f"s_{m}": Sum(m) for m in measures}
         rows: Iterable[Sequence[Any]]
         if cols:
@@ -150,8 +155,9 @@ def _derive(
     rows: list[dict[str, Any]], by: Sequence[str], measures: Sequence[str]
 ) -> list[dict[str, Any]]:
     """Apply derived group-bys (channel_group, category_l1) and re-sum."""
-    if not ({"channel_group", "category_l1"} & set(by)):
-        return rows
+    need_l1 = "category_l1" in by and bool(rows) and "category_l1" not in rows[0]
+    if "channel_group" not in by and not need_l1:
+        return rows  # grouped as asked in SQL (the icl projection, _l1_expr, place buckets)
     l1 = _category_l1_map() if "category_l1" in by else {}
     acc: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(measures))
     for row in rows:
@@ -176,6 +182,8 @@ def _storage_by(by: Sequence[str]) -> list[str]:
             out.append("channel")
         elif b == "category_l1":
             out.append("category_id")
+        elif b == "place_bucket":
+            out.append("place_id")
         else:
             out.append(b)
     return list(dict.fromkeys(out))
@@ -195,6 +203,20 @@ def _l1_expr() -> Any:
 
     column = connection.ops.quote_name("category_id")
     return RawSQL(l1_case_sql(column, _category_l1_map()), (), output_field=IntegerField())
+
+
+def _bucket_expr(buckets: Mapping[int, int]) -> Any:
+    """The bucket of a rollup row's ``place_id`` (``buckets``: place id → bucket id), as SQL;
+    a place in no bucket is its own id (0 = none)."""
+    from django.db import connection
+    from django.db.models import IntegerField
+    from django.db.models.expressions import RawSQL
+
+    from xinfang.stats.rollup import map_case_sql
+
+    column = f"COALESCE({connection.ops.quote_name('place_id')}, 0)"
+    sql = map_case_sql(column, buckets, otherwise=column)
+    return RawSQL(sql, (), output_field=IntegerField())
 
 
 def _category_l1_map() -> dict[int, int]:
@@ -234,12 +256,20 @@ def _intake_used(filters: Filters, by: Sequence[str]) -> set[str]:
 
 
 def intake(
-    period: Period, filters: Filters = Filters(), by: Sequence[str] = ()
+    period: Period,
+    filters: Filters = Filters(),
+    by: Sequence[str] = (),
+    place_buckets: Mapping[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """批次/人次 summed over ``period``, grouped by ``by`` (stored dims, ``day``, ``month``,
-    ``channel_group``, ``category_l1``). Rows: {dim: value, …, "batches": n, "persons": n}.
-    By first-level category with the place (the hotspots) and no category filter: the ``icl``
-    projection, which stores the first level; otherwise the second level grouped in SQL."""
+    ``channel_group``, ``category_l1``, ``place_bucket``). Rows: {dim: value, …, "batches": n,
+    "persons": n}. By first-level category with the place (the hotspots) and no category
+    filter: the ``icl`` projection, which stores the first level; otherwise the second level
+    grouped in SQL. ``place_bucket`` (with ``place_buckets``: place id → bucket id) groups the
+    places in SQL — a district's hundreds of places as its streets — and a place in no bucket
+    stays its own id."""
+    if ("place_bucket" in by) != (place_buckets is not None):
+        raise ValueError("place_bucket and place_buckets go together")
     used = _intake_used(filters, by)
     storage = _storage_by(by)
     l1 = "category_l1" in by
@@ -253,7 +283,16 @@ def intake(
         source = _source(("icp", "i"), used)
     assert source is not None  # the full cube holds every dimension
     day_model, month_model = source
-    rows = _sum(day_model, month_model, INTAKE_MEASURES, period, filters.intake_q(), storage, l1=l1)
+    rows = _sum(
+        day_model,
+        month_model,
+        INTAKE_MEASURES,
+        period,
+        filters.intake_q(),
+        storage,
+        l1=l1,
+        place_buckets=place_buckets,
+    )
     rows = _derive(rows, by, INTAKE_MEASURES)
     return [r for r in rows if r["batches"] or r["persons"] or not by]
 

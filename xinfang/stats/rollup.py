@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,20 +117,27 @@ def expand(cells: rules.Cells) -> rules.Cells:
     return out
 
 
-def l1_case_sql(column: str, l1s: dict[int, int]) -> str:
+def l1_case_sql(column: str, l1s: Mapping[int, int]) -> str:
     """SQL of the first-level category of ``column`` (a cell's category id): a ``CASE`` with
     one branch per first-level category of ``l1s`` (``rules.CategoryMap.l1s``; ids are
     integers from the database), 0 for none."""
+    return map_case_sql(column, l1s)
+
+
+def map_case_sql(column: str, groups: Mapping[int, int], otherwise: str = "0") -> str:
+    """SQL mapping the integer ``column`` to its group: a ``CASE`` with one branch per group
+    of ``groups`` (id → group id; integers from the database, written as literals),
+    ``otherwise`` (SQL) for an id in no group."""
     members: dict[int, list[int]] = defaultdict(list)
-    for pk, l1 in l1s.items():
-        members[l1].append(pk)
+    for pk, group in groups.items():
+        members[group].append(pk)
     if not members:
-        return "0"
+        return otherwise
     whens = " ".join(
-        f"WHEN {column} IN ({', '.join(str(int(i)) for i in sorted(ids))}) THEN {int(l1)}"
-        for l1, ids in sorted(members.items())
+        f"WHEN {column} IN ({', '.join(str(int(i)) for i in sorted(ids))}) THEN {int(group)}"
+        for group, ids in sorted(members.items())
     )
-    return f"CASE {whens} ELSE 0 END"
+    return f"CASE {whens} ELSE {otherwise} END"
 
 
 def project_all() -> None:
@@ -388,7 +395,8 @@ class CheckReport:
     facts_wrong: int = 0  # cases whose stored cells differ from the recomputation
     facts_missing: int = 0
     spots_wrong: int = 0  # cases whose HandlingSpot rows differ from their cells'
-    open_wrong: int = 0  # deadlines whose OpenDeadline row differs (cases.opendeadlines)
+    open_wrong: int = 0  # deadlines whose OpenDeadline row differs (cases.openstate)
+    open_counts_wrong: int = 0  # unit pairs whose OpenCaseCount differs (cases.openstate)
     cells_checked: int = 0
     differences: list[tuple[str, rules.Key, list[int], list[int]]] = field(default_factory=list)
     wrong_cases: list[int] = field(default_factory=list)
@@ -402,6 +410,7 @@ class CheckReport:
             or self.facts_missing
             or self.spots_wrong
             or self.open_wrong
+            or self.open_counts_wrong
         )
 
 
@@ -512,8 +521,9 @@ def check(
     """Recompute and compare. With ``since``: the cases with an event or a receipt on or after
     that day, and the cells dated from that day (month cells only when ``since`` is a 1st).
     ``repair``: without ``since`` the rollups are rebuilt from scratch; with it, the cases
-    whose stored cells are wrong are refreshed. The ``OpenDeadline`` table (the open obligation
-    deadlines, ``cases.opendeadlines``) is always compared whole, and rebuilt on ``repair``."""
+    whose stored cells are wrong are refreshed. The tables of ``cases.openstate`` (the open
+    obligation deadlines, the open-case counts) are always compared whole, and rebuilt on
+    ``repair``."""
     import time
 
     started = time.perf_counter()
@@ -522,11 +532,12 @@ def check(
     _compare(report, "day", total, stored("day", since=since))
     if since is None or since.day == 1:
         _compare(report, "month", months_of(total), stored("month", since=since))
-    from xinfang.cases import opendeadlines
+    from xinfang.cases import openstate
 
-    report.open_wrong = len(opendeadlines.check())
-    if repair and report.open_wrong:
-        opendeadlines.rebuild()
+    report.open_wrong = len(openstate.check())
+    report.open_counts_wrong = len(openstate.check_counts())
+    if repair and (report.open_wrong or report.open_counts_wrong):
+        openstate.rebuild()
     if repair and not report.ok:
         if since is None:
             rebuild(progress=progress)

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             f"差异 {len(report.differences)} 个，事实记录不符 {report.facts_wrong} 件、"
             f"缺失 {report.facts_missing} 件，办理统计索引不符 {report.spots_wrong} 件，"
             f"未完成期限表不符 {report.open_wrong} 条，"
+            f"在办件数表不符 {report.open_counts_wrong} 组，"
             f"用时 {report.seconds:.1f} 秒"
         )
         for what, key, expected, actual in report.differences[: opts["show"]]:
