@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from tests.conftest import World
+from tests.threads import in_threads, needs_server_db
 from xinfang.cases import openstate
 from xinfang.cases import services as S
 from xinfang.cases.handling import case_transfer
@@ -129,4 +130,33 @@ def test_ensure_reinstalls_a_dropped_trigger_and_refills(world: World, register:
     assert openstate.ensure() is True
     assert openstate.installed() == set(openstate.TRIGGERS)
     assert _counts() == {(world.office.pk, world.office.pk): 1}
+    _agrees(world)
+
+
+@needs_server_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_moves_in_opposite_directions(world: World, register: Any) -> None:
+    """Four clerks at once: two move their cases street → sibling and back, two sibling →
+    street and back, and close and reopen them — no deadlock, no lost count."""
+    cases = [register() for _ in range(8)]
+    Case.objects.filter(pk__in=[c.pk for c in cases[:4]]).update(handling_unit=world.street)
+    Case.objects.filter(pk__in=[c.pk for c in cases[4:]]).update(handling_unit=world.sibling)
+    ends = (world.street, world.sibling)
+
+    def work(i: int) -> int:
+        mine = cases[i * 2 : i * 2 + 2]
+        start = 0 if i < 2 else 1
+        for step in range(12):
+            with transaction.atomic():
+                for c in mine:
+                    to = ends[(start + step + 1) % 2]
+                    Case.objects.filter(pk=c.pk).update(handling_unit=to)
+                    if step % 4 == 3:
+                        Case.objects.filter(pk=c.pk).update(status=Status.CLOSED)
+                    elif step % 4 == 0:
+                        Case.objects.filter(pk=c.pk).update(status=Status.ACCEPTED)
+        return i
+
+    results = in_threads(4, work)
+    assert results == [0, 1, 2, 3], results
     _agrees(world)
