@@ -28,7 +28,7 @@ from xinfang.stats.compare import Change, phrase_pair, rate_pct
 from xinfang.stats.models import Bulletin
 from xinfang.stats.narrative import visit_paragraph
 from xinfang.stats.periods import Period
-from xinfang.stats.policy import scope_filters, subtree_ids
+from xinfang.stats.policy import scope_filters, scope_units, subtree_ids
 from xinfang.stats.query import Filters, handling, intake, intake_total
 
 FIGURES_VERSION = 1
@@ -250,10 +250,11 @@ def _scope_cases(unit: Unit) -> Any:
 
     from xinfang.cases.models import OPEN_STATUSES, Case
 
-    ids = subtree_ids(unit)
-    return Case.objects.filter(
-        Q(office_unit_id__in=ids) | Q(handling_unit_id__in=ids), status__in=OPEN_STATUSES
-    )
+    ids = scope_units(unit)
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    if ids is None:
+        return open_cases
+    return open_cases.filter(Q(office_unit_id__in=ids) | Q(handling_unit_id__in=ids))
 
 
 def _case_row(case: Any, unit_name: str, due: dt.date | None, today: dt.date, **kw: Any) -> Any:
@@ -274,7 +275,7 @@ def overdue_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int
     """Open cases in the scope whose earliest open obligation deadline is past due (live)."""
     from xinfang.cases.deadlines import most_overdue, overdue_in
 
-    overdue = overdue_in(today, subtree_ids(unit))  # open obligations: open cases only
+    overdue = overdue_in(today, scope_units(unit))  # open obligations: open cases only
     rows = [
         _case_row(c, (c.handling_unit or c.office_unit).name, due, today)
         for c, due in most_overdue(overdue, None, LIST_LIMIT)

@@ -73,6 +73,13 @@ def whole_tree(ids: tuple[int, ...]) -> bool:
     return len(ids) == Unit.objects.count()
 
 
+def scope_units(unit: Unit) -> tuple[int, ...] | None:
+    """The unit ids of ``unit``'s subtree for a live read (cases, open deadlines), None for the
+    whole tree: no unit filter (``whole_tree``)."""
+    ids = subtree_ids(unit)
+    return None if whole_tree(ids) else ids
+
+
 def scope_filters(ids: tuple[int, ...]) -> Any:
     """``query.Filters`` of a subtree: its units, or none at all for the whole tree."""
     from xinfang.stats.query import Filters
