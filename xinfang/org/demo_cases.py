@@ -136,6 +136,16 @@ class Planner:
         self.people = PeopleMaker(rng, org.places, streets)
         self.categories = _category_index()
         self.groups: dict[str, list[PetitionerInput]] = {}
+        # Rare features (联名, 越级) the demo must show at least once, whatever the day: the
+        # random stream depends on today's calendar, so chance alone may miss them.
+        self.shown: set[str] = set()
+
+    def chance(self, feature: str, p: float) -> bool:
+        """True with probability p, and always the first time ``feature`` is possible."""
+        hit = self.rng.random() < p or feature not in self.shown
+        if hit:
+            self.shown.add(feature)
+        return hit
 
     # --- what the case is about ------------------------------------------------------------
     def topic_for(self, scenario: str) -> Topic:
@@ -203,10 +213,10 @@ class Planner:
             reps = self.group_reps(group_name, topic, place)
             people = []
             history = f"{group_name}{headcount}人集体来访，推选代表{len(reps)}人反映。" + history
-        elif channel in WRITTEN and topic.group and not regular and rng.random() < 0.12:
+        elif channel in WRITTEN and topic.group and not regular and self.chance("joint", 0.12):
             people += [self.people.person(topic, place, channel) for _ in range(rng.randint(1, 5))]
             history = f"{len(people)}人联名反映。" + history
-        skip = channel == Channel.FROM_ABOVE and rng.random() < 0.35
+        skip = channel == Channel.FROM_ABOVE and self.chance("skip_level", 0.35)
         if skip:
             history += "信访人曾到市信访局反映，市信访局交办我区办理。"
         reg = Registration(
