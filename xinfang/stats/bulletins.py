@@ -28,7 +28,7 @@ from xinfang.stats.compare import Change, phrase_pair, rate_pct
 from xinfang.stats.models import Bulletin
 from xinfang.stats.narrative import visit_paragraph
 from xinfang.stats.periods import Period
-from xinfang.stats.policy import scope_filters, scope_units, subtree_ids
+from xinfang.stats.policy import Subtree
 from xinfang.stats.query import Filters, handling, intake, intake_total
 
 FIGURES_VERSION = 1
@@ -245,18 +245,6 @@ def _hotspots(period: Period, f: Filters) -> Any:
     return _table("hotspot", "热点问题（分类×属地）", cols, rows)
 
 
-def _scope_cases(unit: Unit) -> Any:
-    from django.db.models import Q
-
-    from xinfang.cases.models import OPEN_STATUSES, Case
-
-    ids = scope_units(unit)
-    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
-    if ids is None:
-        return open_cases
-    return open_cases.filter(Q(office_unit_id__in=ids) | Q(handling_unit_id__in=ids))
-
-
 def _case_row(case: Any, unit_name: str, due: dt.date | None, today: dt.date, **kw: Any) -> Any:
     from xinfang.cases.confidential import PLACEHOLDER
 
@@ -271,11 +259,11 @@ def _case_row(case: Any, unit_name: str, due: dt.date | None, today: dt.date, **
     }
 
 
-def overdue_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:
+def overdue_cases(scope: Subtree, today: dt.date) -> tuple[list[dict[str, Any]], int]:
     """Open cases in the scope whose earliest open obligation deadline is past due (live)."""
     from xinfang.cases.deadlines import most_overdue, overdue_in
 
-    overdue = overdue_in(today, scope_units(unit))  # open obligations: open cases only
+    overdue = overdue_in(today, scope.units)  # open obligations: open cases only
     rows = [
         _case_row(c, (c.handling_unit or c.office_unit).name, due, today)
         for c, due in most_overdue(overdue, None, LIST_LIMIT)
@@ -283,14 +271,15 @@ def overdue_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int
     return rows, overdue.values("case_id").distinct().count()
 
 
-def supervised_cases(unit: Unit, today: dt.date) -> tuple[list[dict[str, Any]], int]:
+def supervised_cases(scope: Subtree, today: dt.date) -> tuple[list[dict[str, Any]], int]:
     """Open cases in the scope with a 督办 or 提级督办 step (the latest step of each)."""
+    from xinfang.cases.models import OPEN_STATUSES, Case
     from xinfang.supervision.models import Stage, SupervisionStep
 
+    open_cases = Case.objects.filter(scope.case_q(), status__in=OPEN_STATUSES)
     steps = (
         SupervisionStep.objects.filter(
-            stage__in=(Stage.SUPERVISE, Stage.ESCALATE),
-            case__in=_scope_cases(unit).values("pk"),
+            stage__in=(Stage.SUPERVISE, Stage.ESCALATE), case__in=open_cases.values("pk")
         )
         .select_related("case", "unit", "case__handling_unit", "case__office_unit")
         .order_by("-at", "-id")
@@ -355,7 +344,8 @@ def build_figures(
     word = KIND_WORDS.get(kind)
     if word is None:
         raise BulletinError("通报类型应为周通报或月通报")
-    f = scope_filters(subtree_ids(unit))
+    scope = Subtree(unit)
+    f = scope.filters
     ly, prev = period.same_last_year(), period.previous()
     paragraphs = [visit_paragraph(period, f, subject=unit.name, today=today)]
     if kind == Bulletin.Kind.MONTHLY and period.start.month > 1:
@@ -368,8 +358,8 @@ def build_figures(
     cats = [_by(p, f, ["category_l1"]) for p in (period, ly)]
     places = [_by(p, f, ["place_id"]) for p in (period, prev)]
     total_b, total_p = intake_total(period, f)
-    overdue, overdue_total = overdue_cases(unit, today)
-    supervised, supervised_total = supervised_cases(unit, today)
+    overdue, overdue_total = overdue_cases(scope, today)
+    supervised, supervised_total = supervised_cases(scope, today)
     tables = [
         _channel_table(*ch),
         _kind_table(*kinds),

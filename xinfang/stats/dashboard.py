@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Q
 from django.urls import reverse
 
 from xinfang.cases import deadlines, openstate
@@ -31,7 +30,7 @@ from xinfang.org.models import Unit
 from xinfang.stats import query, rules
 from xinfang.stats.compare import Change, phrase_pair, rate_text
 from xinfang.stats.periods import Period, month_end
-from xinfang.stats.policy import whole_tree
+from xinfang.stats.policy import Subtree
 
 # The optional filter parameters of ``stats_cases``, in the order they are written.
 LINK_FILTERS = (
@@ -133,27 +132,13 @@ def _sum(rows: Iterable[dict[str, Any]], **cond: Any) -> tuple[int, int]:
     return b, p
 
 
-class Scope:
-    """The scope unit, its subtree ids and the filters and links that go with them."""
-
-    def __init__(self, unit: Unit) -> None:
-        self.unit = unit
-        self.ids = tuple(
-            Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
-        )
-        # the whole tree (the district's leaders): no unit filter on the rollups nor on the case
-        # tables, so the live counts read the status and open-deadline indexes instead of
-        # testing every case (policy.whole_tree)
-        self.whole = whole_tree(self.ids)
-        self.filters = query.Filters(units=None if self.whole else self.ids)
+class Scope(Subtree):
+    """The scope unit's subtree (``policy.Subtree``: the whole tree — the district's leaders —
+    has no unit filter on the rollups nor on the case tables, so the live counts read the
+    status and open-deadline indexes instead of testing every case) and its figure links."""
 
     def link(self, period: Period, measure: str = "batches", table: str = "i", **kw: Any) -> str:
         return figure_link(table=table, measure=measure, period=period, unit=self.unit, **kw)
-
-    def case_q(self) -> Q:
-        if self.whole:
-            return Q()
-        return Q(office_unit_id__in=self.ids) | Q(handling_unit_id__in=self.ids)
 
 
 # --- the dashboard -----------------------------------------------------------------------
@@ -265,9 +250,8 @@ def open_and_overdue(s: Scope, today: dt.date) -> tuple[int, int]:
     """在办 and 超期 now, read live from the tables the triggers of ``cases.openstate`` keep:
     the open-case counts per unit pair and the open deadlines (a deadline passing is not an
     event, so no rollup holds it)."""
-    units = None if s.whole else s.ids
-    overdue = deadlines.overdue_in(today, units)
-    return openstate.open_cases(units), overdue.values("case_id").distinct().count()
+    overdue = deadlines.overdue_in(today, s.units)
+    return openstate.open_cases(s.units), overdue.values("case_id").distinct().count()
 
 
 def backlog_on(day: dt.date, f: query.Filters) -> int:
@@ -404,8 +388,7 @@ class PlaceBuckets:
         self.labels: dict[int, str] = {pk: name for pk, _, name in children}
         self.ids: dict[int, int] = {}
         self.members: dict[int, list[int]] = defaultdict(list)  # bucket → its places (links)
-        subtree = Unit.objects.filter(path__startswith=s.unit.path).values_list("pk", "path")
-        for pk, path in subtree.order_by("pk"):
+        for pk, path in s.paths.items():
             bucket = next((c for c, cpath, _ in children if path.startswith(cpath)), self.scope)
             self.ids[pk] = bucket
             self.members[bucket].append(pk)
@@ -555,7 +538,7 @@ def lists(user: Any, s: Scope, today: dt.date) -> dict[str, Any]:
 
     visible = cases_visible_to(user).filter(s.case_q())
     overdue = []
-    rows = deadlines.overdue_in(today, None if s.whole else s.ids)
+    rows = deadlines.overdue_in(today, s.units)
     for case, due in deadlines.most_overdue(rows, visible, TOP):
         item = _case_item(case)
         item.update(due=due, days=(today - due).days)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
 
 from xinfang.org import roles as R
 from xinfang.org.models import Unit
 from xinfang.org.policy import posts_of, subtree_roots, visible_unit_ids
+from xinfang.stats.query import Filters
 
 STAT_READERS = frozenset({R.LEADER, R.CASE_OFFICER, R.SUPERVISOR, R.UNIT_HEAD})
 ASSESSMENT_MANAGERS = frozenset({R.LEADER, R.CASE_OFFICER})
@@ -73,18 +75,26 @@ def whole_tree(ids: tuple[int, ...]) -> bool:
     return len(ids) == Unit.objects.count()
 
 
-def scope_units(unit: Unit) -> tuple[int, ...] | None:
-    """The unit ids of ``unit``'s subtree for a live read (cases, open deadlines), None for the
-    whole tree: no unit filter (``whole_tree``)."""
-    ids = subtree_ids(unit)
-    return None if whole_tree(ids) else ids
+class Subtree:
+    """A scope unit's subtree, read once (ids and paths), as every figure and live read over it
+    uses it: the rollup filters, the condition on open cases (either unit in the subtree) and
+    the unit list of the live reads — all three with no unit filter for the whole tree."""
 
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        rows = Unit.objects.filter(path__startswith=unit.path).order_by("pk")
+        self.paths: dict[int, str] = dict(rows.values_list("pk", "path"))
+        self.ids: tuple[int, ...] = tuple(self.paths)
+        self.whole = whole_tree(self.ids)
+        # the unit ids of a live read (cases, open deadlines, open counts); None: no filter
+        self.units: tuple[int, ...] | None = None if self.whole else self.ids
+        self.filters = Filters(units=self.units)
 
-def scope_filters(ids: tuple[int, ...]) -> Any:
-    """``query.Filters`` of a subtree: its units, or none at all for the whole tree."""
-    from xinfang.stats.query import Filters
-
-    return Filters(units=None if whole_tree(ids) else ids)
+    def case_q(self) -> Q:
+        """Cases in the scope: registered or handled by one of its units."""
+        if self.units is None:
+            return Q()
+        return Q(office_unit_id__in=self.units) | Q(handling_unit_id__in=self.units)
 
 
 def may_manage_assessment(user: Any) -> bool:
