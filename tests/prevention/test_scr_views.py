@@ -143,6 +143,9 @@ def test_api_list_detail_submit(world: World, rnd: ScreeningRound) -> None:
     assert token_client(world.bob).get(f"/prevention/screening/rounds/{rnd.pk}").status_code == 404
     agg = token_client(world.uma).get(f"/prevention/screening/rounds/{rnd.pk}").json()
     assert agg["tally"]["submitted"] == 1 and agg["tally"]["new_items"] == 1
+    # An id past int64 is refused before the database (SQLite overflowed on the unit FK: 500).
+    huge = f"/prevention/screening/rounds/{rnd.pk}/reports/{2**70}"
+    assert api.post(huge, {"nothing_new": True}).status_code == 422
 
 
 def test_sweep_task(world: World) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from xinfang.api import access
 from xinfang.api.auth import current_user
@@ -21,6 +21,8 @@ from xinfang.prevention import screening as S
 from xinfang.prevention.models import Cadence, ScreeningReport, ScreeningRound
 
 router = Router(tags=["预防排查"])
+
+ID_MAX = 2**62  # path ids past this are a 422, not an overflow in the database driver
 NOT_FOUND = "未找到该排查轮次或报告（不存在或不在您的权限范围内）"
 
 
@@ -214,7 +216,12 @@ def round_detail(request: HttpRequest, round_id: int) -> Any:
     description=(S.report_submit.__doc__ or "")
     + "\n\n重复报送返回 400，说明由谁于何时报送；非本单位人员返回 403。",
 )
-def report_submit(request: HttpRequest, round_id: int, unit_id: int, body: SubmitIn) -> Any:
+def report_submit(
+    request: HttpRequest,
+    body: SubmitIn,
+    round_id: int = Path(..., ge=1, le=ID_MAX),
+    unit_id: int = Path(..., ge=1, le=ID_MAX),  # an FK lookup: SQLite overflows past int64
+) -> Any:
     user = current_user(request)
     report = (
         S.reports_visible_to(user)
