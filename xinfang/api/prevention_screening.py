@@ -14,6 +14,7 @@ from ninja import Field, Path, Query, Router, Schema
 from xinfang.api import access
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound
+from xinfang.api.schemas import ID_MAX
 from xinfang.cases.models import Category
 from xinfang.core.errors import DomainError
 from xinfang.org.models import Unit
@@ -21,8 +22,6 @@ from xinfang.prevention import screening as S
 from xinfang.prevention.models import Cadence, ScreeningReport, ScreeningRound
 
 router = Router(tags=["预防排查"])
-
-ID_MAX = 2**62  # path ids past this are a 422, not an overflow in the database driver
 NOT_FOUND = "未找到该排查轮次或报告（不存在或不在您的权限范围内）"
 
 
@@ -220,7 +219,7 @@ def report_submit(
     request: HttpRequest,
     body: SubmitIn,
     round_id: int = Path(..., ge=1, le=ID_MAX),
-    unit_id: int = Path(..., ge=1, le=ID_MAX),  # an FK lookup: SQLite overflows past int64
+    unit_id: int = Path(..., ge=1, le=ID_MAX),
 ) -> Any:
     user = current_user(request)
     report = (

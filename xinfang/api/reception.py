@@ -19,15 +19,13 @@ from ninja.responses import Status as WithStatus
 from xinfang.api import access
 from xinfang.api.auth import current_user
 from xinfang.api.errors import READ_ERRORS, WRITE_ERRORS, NotFound
-from xinfang.api.schemas import DbId
+from xinfang.api.schemas import ID_MAX, DbId
 from xinfang.cases.policy import cases_visible_to, registering_offices
 from xinfang.people.services import PetitionerInput
 from xinfang.reception import services as S
 from xinfang.reception.models import Booking, DeskVisit, ReceptionDay, VisitOutcome, VisitState
 
 router = Router(tags=["接待台与领导接待"])
-
-ID_MAX = 2**62
 
 
 class VisitOut(Schema):

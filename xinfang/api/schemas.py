@@ -28,6 +28,9 @@ from xinfang.people.models import IdType
 # A row id in a request body: a positive 64-bit integer (a larger number is a 422, never a
 # database overflow).
 DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# The bound of an id in a path or query parameter (``Path(..., ge=1, le=ID_MAX)``): past it a
+# 422, never an overflow in the database driver (SQLite raised on a foreign-key filter).
+ID_MAX = 2**62
 
 
 def _choices_doc(choices: type[Enum]) -> str:
